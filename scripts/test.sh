@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the test suite under a virtual display (Kivy screens need one; browser tests use headless Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export KIVY_NO_ARGS=1 KIVY_NO_FILELOG=1
+export KIVY_HOME=${KIVY_HOME:-$(mktemp -d)}
+export PYTHONDONTWRITEBYTECODE=1
+mkdir -p build/screenshots
+exec xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
