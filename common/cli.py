@@ -1,0 +1,72 @@
+"""The `khiu` command. Each part registers its own subcommands; heavy imports (Kivy, the web app)
+happen only when a subcommand runs, so `khiu --help` is instant."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+# Modules that define `register(subparsers, admin_subparsers)`. A module that is not there yet is
+# skipped, so a part can be added without touching this list's users.
+COMMAND_MODULES: tuple[str, ...] = (
+    "server.cli",
+    "server.web.cli",
+    "server.simulate",
+    "server.history",
+    "kiosk.cli",
+    "counter_display.cli",
+    "broker_config.cli",
+    "server.demo",
+    "server.backup",
+    "server.retention",
+    "server.chaos",
+)
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="khiu",
+        description="Khiu (คิว): queue and satisfaction survey for One Stop Service centres.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    admin = sub.add_parser("admin", help="administration: devices, credentials, TLS, backups, data")
+    admin_sub = admin.add_subparsers(dest="admin_command", metavar="ADMIN_COMMAND")
+    admin.set_defaults(handler=lambda _args: _print_help(admin))
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue
+            raise
+        module.register(sub, admin_sub)
+    return parser
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

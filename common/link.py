@@ -1,0 +1,387 @@
+"""The MQTT link every Khiu process uses (devices and the server): paho-mqtt 2.x over MQTT 5.
+
+What it guarantees (DESIGN.md principles 2 to 4; REFERENCE.md "paho-mqtt 2.x"):
+- a persistent session (clean_start False *and* a SessionExpiryInterval: either alone lost the backlog),
+  reconnect with backoff, a retained status with a will that says offline;
+- callbacks that never die: paho's loop thread stops for good on an exception in a callback while
+  `is_connected()` still says True, so every callback catches and logs;
+- one hand-off point to the application thread: handlers run via `handoff`, never on paho's thread;
+- durable requests: `request()` writes to the outbox first, publishes, and resends after reconnects and
+  restarts until a reply naming it arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from common.contract import DecodeFailure, DeviceStatus, Message, Reply, ServerStatus, decode
+from common.outbox import Outbox
+from common.topics import Topics
+from common.vocabulary import DeviceRole
+
+log = logging.getLogger(__name__)
+
+SESSION_EXPIRY_S = 7 * 24 * 3600
+"""The broker keeps a device's subscriptions and queued QoS 1 messages this long while it is away: a
+kiosk switched off over a long holiday weekend still gets its replies."""
+
+RESEND_INTERVAL_S = 5.0
+"""An unanswered request is published again after this long. The server answers a resend from its
+stored reply, so resending early costs a little traffic, never a double ticket."""
+
+MAX_QUEUED_OUTGOING = 10_000
+"""paho's in-memory queue while disconnected; the outbox is the real store, this only bounds RAM."""
+
+HANDOFF_QUEUE_SIZE = 10_000
+"""Inbound messages waiting for the application thread. When full, paho's thread waits, which delays
+the PUBACK and so pushes back on the broker instead of dropping."""
+
+Task = Callable[[], None]
+Handoff = Callable[[Task], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A message as it arrived: handlers decode it themselves (the server counts what it cannot read)."""
+
+    topic: str
+    payload: bytes
+    retain: bool
+
+    def decode(self, *, expect: tuple[type[Message], ...] = ()) -> Message | DecodeFailure:
+        return decode(self.payload, expect=expect)
+
+
+Handler = Callable[[Inbound], None]
+ReplyHandler = Callable[[Reply], None]
+
+
+class Dispatcher:
+    """The default application thread: runs handed-off tasks one at a time, in arrival order."""
+
+    def __init__(self, name: str) -> None:
+        self._tasks: queue.Queue[Task | None] = queue.Queue(maxsize=HANDOFF_QUEUE_SIZE)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def __call__(self, task: Task) -> None:
+        self._tasks.put(task)
+
+    def stop(self) -> None:
+        self._tasks.put(None)
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            task = self._tasks.get()
+            if task is None:
+                return
+            try:
+                task()
+            except Exception:
+                log.exception("handler failed")
+
+
+class MqttLink:
+    """One MQTT connection of one process. Thread-safe to call from any thread."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        username: str,
+        password: str,
+        site: str,
+        device_id: str,
+        role: DeviceRole,
+        tls_ca: Path | None = None,
+        outbox_path: Path | None = None,
+        handoff: Handoff | None = None,
+        version: str = "",
+        keepalive: int = 20,
+        resend_interval_s: float = RESEND_INTERVAL_S,
+        client_id: str | None = None,
+    ) -> None:
+        self.host, self.port = host, port
+        self.topics = Topics(site)
+        self.device_id = device_id
+        self.role = role
+        self.version = version
+        self.keepalive = keepalive
+        self.resend_interval_s = resend_interval_s
+        self.outbox = Outbox(outbox_path) if outbox_path is not None else None
+        self._own_dispatcher = Dispatcher(f"mqtt-app-{device_id}") if handoff is None else None
+        self._handoff: Handoff = handoff or self._own_dispatcher  # type: ignore[assignment]
+        self._handlers: list[tuple[str, Handler]] = []
+        self._reply_handlers: list[ReplyHandler] = []
+        self._connection_handlers: list[Callable[[bool], None]] = []
+        self._lock = threading.Lock()
+        self._connected = threading.Event()
+        self._stopping = threading.Event()
+        self._resender: threading.Thread | None = None
+        self._status: Message = self._default_status(online=True)
+
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"khiu-{site}-{device_id}",
+            protocol=mqtt.MQTTv5,
+        )
+        self.client.username_pw_set(username, password)
+        if tls_ca is not None:
+            self.client.tls_set(ca_certs=str(tls_ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        self.client.max_queued_messages_set(MAX_QUEUED_OUTGOING)  # must precede connect
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.will_set(
+            self.status_topic, self._default_status(online=False).encode(), qos=1, retain=True
+        )
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.on_publish = self._on_publish
+        self.client.on_subscribe = self._on_subscribe
+
+    # ------------------------------------------------------------------------------------------ public
+
+    @property
+    def status_topic(self) -> str:
+        if self.role is DeviceRole.server:
+            return self.topics.server_status()
+        return self.topics.device_status(self.device_id)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    def subscribe(self, topic_filter: str, handler: Handler) -> None:
+        """Call `handler` (on the application thread) for every message matching `topic_filter`."""
+        with self._lock:
+            self._handlers.append((topic_filter, handler))
+        if self.connected:
+            self.client.subscribe(topic_filter, qos=1)
+
+    def on_reply(self, handler: ReplyHandler) -> None:
+        """Call `handler` with each reply that settles one of our outbox requests (first reply only)."""
+        self._reply_handlers.append(handler)
+
+    def on_connection_change(self, handler: Callable[[bool], None]) -> None:
+        self._connection_handlers.append(handler)
+
+    def publish(self, topic: str, message: Message, *, retain: bool = False) -> None:
+        """QoS 1, not durable beyond this process (the server's replies and state: a lost reply is
+        recovered by the device's resend, a lost state by the next one)."""
+        self.client.publish(topic, message.encode(), qos=1, retain=retain)
+
+    def publish_raw(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        """QoS 1 of bytes as they are: a stored reply goes out byte for byte when a request is resent."""
+        self.client.publish(topic, payload, qos=1, retain=retain)
+
+    def request(self, topic: str, message: Message) -> None:
+        """Durable: stored in the outbox before it is sent, resent until its reply arrives."""
+        if self.outbox is None:
+            raise RuntimeError("this link has no outbox: pass outbox_path to send requests")
+        payload = message.encode()
+        self.outbox.add(str(message.id), topic, payload)
+        if self.connected:
+            self._send_pending_one(str(message.id), topic, payload)
+
+    def withdraw(self, event_id: str) -> bool:
+        """Stop resending a request (the kiosk replaced it with an offline ticket). True if it was pending."""
+        if self.outbox is None:
+            return False
+        return self.outbox.settle(event_id, b"")
+
+    def set_status(self, status: Message) -> None:
+        """Publish a new retained status (printer state, server reachability...)."""
+        self._status = status
+        if self.connected:
+            self.publish(self.status_topic, status, retain=True)
+
+    def start(self) -> None:
+        """Connect in the background; reconnects forever until `stop`."""
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        self.client.connect_async(
+            self.host, self.port, keepalive=self.keepalive, clean_start=False, properties=props
+        )
+        self.client.loop_start()
+        self._resender = threading.Thread(target=self._resend_loop, name="mqtt-resend", daemon=True)
+        self._resender.start()
+
+    def stop(self, *, publish_offline: bool = True) -> None:
+        """Say offline (retained), disconnect, stop threads."""
+        self._stopping.set()
+        if publish_offline and self.connected:
+            info = self.client.publish(
+                self.status_topic, self._default_status(online=False).encode(), qos=1, retain=True
+            )
+            try:
+                info.wait_for_publish(timeout=2)
+            except (RuntimeError, ValueError):
+                log.warning("could not publish offline status before stopping")
+        self.client.disconnect()
+        self.client.loop_stop()
+        if self._resender is not None:
+            self._resender.join(timeout=2)
+        if self._own_dispatcher is not None:
+            self._own_dispatcher.stop()
+        if self.outbox is not None:
+            self.outbox.close()
+
+    # ------------------------------------------------------------------------------------------ internals
+
+    def _default_status(self, *, online: bool) -> Message:
+        if self.role is DeviceRole.server:
+            return ServerStatus(online=online, version=self.version)
+        return DeviceStatus(device=self.device_id, role=self.role, online=online, version=self.version)
+
+    def _send_pending_one(self, event_id: str, topic: str, payload: bytes) -> None:
+        assert self.outbox is not None
+        self.client.publish(topic, payload, qos=1)
+        self.outbox.mark_sent(event_id)
+
+    def _resend_pending(self, *, only_stale: bool) -> int:
+        if self.outbox is None:
+            return 0
+        cutoff = time.time() - self.resend_interval_s if only_stale else None
+        sent = 0
+        for item in self.outbox.pending(sent_before=cutoff):
+            if not self.connected:
+                break
+            self._send_pending_one(item.event_id, item.topic, item.payload)
+            sent += 1
+        if sent:
+            log.info("resent %d pending request(s)", sent)
+        return sent
+
+    def _resend_loop(self) -> None:
+        while not self._stopping.wait(self.resend_interval_s / 2):
+            if self.connected:
+                try:
+                    self._resend_pending(only_stale=True)
+                except Exception:
+                    log.exception("resending pending requests failed")
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: ReasonCode, properties: Any
+    ) -> None:
+        try:
+            if reason_code.is_failure:
+                log.error("broker refused the connection: %s", reason_code)
+                return
+            log.info(
+                "connected to %s:%s as %s (session present: %s)",
+                self.host,
+                self.port,
+                self.device_id,
+                getattr(flags, "session_present", None),
+            )
+            self._no_delay(client)
+            with self._lock:
+                filters = sorted({f for f, _ in self._handlers})
+            for topic_filter in filters:
+                client.subscribe(topic_filter, qos=1)
+            self._connected.set()
+            client.publish(self.status_topic, self._status.encode(), qos=1, retain=True)
+            self._resend_pending(only_stale=False)
+            self._notify_connection(True)
+        except Exception:
+            log.exception("on_connect failed")
+
+    @staticmethod
+    def _no_delay(client: mqtt.Client) -> None:
+        """paho leaves Nagle's algorithm on: a packet sent right after one is received waited ~40 ms for
+        the peer's delayed ACK. Requests and replies are small and latency matters, so send at once."""
+        sock = client.socket()
+        if isinstance(sock, socket.socket):  # ssl.SSLSocket is one too
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                log.debug("could not set TCP_NODELAY", exc_info=True)
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: ReasonCode, properties: Any
+    ) -> None:
+        try:
+            self._connected.clear()
+            if not self._stopping.is_set():
+                log.warning("disconnected from broker: %s; reconnecting", reason_code)
+            self._notify_connection(False)
+        except Exception:
+            log.exception("on_disconnect failed")
+
+    def _notify_connection(self, up: bool) -> None:
+        for handler in list(self._connection_handlers):
+            self._handoff(lambda h=handler: h(up))  # type: ignore[misc]
+
+    def _on_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason_code: ReasonCode, properties: Any
+    ) -> None:
+        try:
+            if reason_code.is_failure:
+                # MQTT 5: the broker's ACL refused the publish (135 Not authorized): a setup error.
+                log.error("broker refused publish mid=%s: %s", mid, reason_code)
+        except Exception:
+            log.exception("on_publish failed")
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: list[ReasonCode], properties: Any
+    ) -> None:
+        try:
+            for rc in reason_codes:
+                if rc.is_failure:
+                    log.error("broker refused a subscription (mid=%s): %s", mid, rc)
+        except Exception:
+            log.exception("on_subscribe failed")
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            inbound = Inbound(msg.topic, bytes(msg.payload), bool(msg.retain))
+            with self._lock:
+                handlers = [h for f, h in self._handlers if mqtt.topic_matches_sub(f, msg.topic)]
+            settled: Reply | None = None
+            if self.outbox is not None and msg.topic.endswith("/reply"):
+                settled = self._settle(inbound)
+            if settled is not None:
+                for reply_handler in self._reply_handlers:
+                    self._handoff(lambda h=reply_handler, r=settled: h(r))  # type: ignore[misc]
+            for handler in handlers:
+                self._handoff(lambda h=handler: h(inbound))  # type: ignore[misc]
+        except Exception:
+            log.exception("on_message failed for topic %s", getattr(msg, "topic", "?"))
+
+    def _settle(self, inbound: Inbound) -> Reply | None:
+        assert self.outbox is not None
+        reply = inbound.decode()
+        if not isinstance(reply, Reply) or reply.request_id is None:
+            return None
+        if self.outbox.settle(str(reply.request_id), inbound.payload):
+            return reply
+        return None
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True when something accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
