@@ -1,0 +1,522 @@
+"""From the office database to the reports: the facts of a period, and the live state of the office.
+
+SQLAlchemy Core on the store's tables, the same statements on SQLite and PostgreSQL (the two places they
+differ, seconds between two times and the local hour, are spelt per dialect below). Read-only: callers
+pass a connection of the store's *read* engine, so a report never holds the sequencer's write lock.
+
+Where the work is done:
+
+- per ticket, the database computes the durations (wait = issue → first call, service = start →
+  completion of the last service, time in the office = issue → completion) and the local hour, so rows
+  come back as plain numbers and `build_report` groups them;
+- the first call is the earliest transition into `called` (a transfer or a resume calls a ticket
+  again, and the tickets row keeps only the latest call);
+- satisfaction is counted in the database: answers per item and level, responses, and respondents per
+  section, never a row per answer (a busy quarter has a quarter of a million answers).
+
+The live side (`office_records`) reads device presence and overdue cases; the queue itself is the
+sequencer's and the dashboard asks it (server.web.dashboard.live)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Float, Integer, String, and_, case, cast, func, literal, or_, select, type_coerce
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import ColumnElement
+
+from common.config import OfficeConfig
+from common.thaidate import BANGKOK, to_local
+from common.vocabulary import Outcome, Priority, TicketState
+from server.reports import stats
+from server.reports.model import (
+    CaseFacts,
+    ItemScore,
+    Period,
+    Report,
+    SatisfactionReport,
+    SectionScore,
+    SurveyFacts,
+    TicketFacts,
+    build_report,
+)
+from server.reports.stats import LevelCounts
+from server.store.records import (
+    answers_t,
+    cases_t,
+    presence_t,
+    responses_t,
+    tickets_t,
+    transitions_t,
+)
+
+logger = logging.getLogger(__name__)
+
+OPEN_CASE_STATES = ("open", "in_progress")
+
+
+# ------------------------------------------------------------------------------------------ dialects
+
+
+def _seconds(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
+    """Seconds from `earlier` to `later`, as a float, in the database."""
+    if dialect == "sqlite":
+        # Stored as ISO text in UTC; julianday's resolution is far below a second.
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    return cast(func.extract("epoch", later - earlier), Float)  # numeric otherwise
+
+
+def _local_hour(dialect: str, column: Any) -> ColumnElement[Any]:
+    """The Asia/Bangkok hour (0..23) of a UTC time column."""
+    if dialect == "sqlite":
+        offset = BANGKOK.utcoffset(dt.datetime(2000, 1, 1)) or dt.timedelta(hours=7)
+        hours = int(offset.total_seconds() // 3600)  # Thailand: +7 all year, no daylight saving
+        return cast(func.strftime("%H", column, f"{hours:+d} hours"), Integer)
+    return cast(func.extract("hour", func.timezone("Asia/Bangkok", column)), Integer)
+
+
+class _Dates:
+    """Business dates as the driver returns them (text on SQLite, `date` on PostgreSQL), parsed once
+    per distinct day rather than once per row."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, dt.date] = {}
+
+    def __call__(self, value: Any) -> dt.date:
+        day = self._seen.get(value)
+        if day is None:
+            day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+            self._seen[value] = day
+        return day
+
+
+def _positive(seconds: float | None) -> float | None:
+    """A duration from the database; a clock step backwards on the server must not sink a report."""
+    if seconds is None:
+        return None
+    return seconds if seconds > 0 else 0.0
+
+
+# --------------------------------------------------------------------------------------------- facts
+
+
+def ticket_facts(connection: Connection, period: Period) -> list[TicketFacts]:
+    """Every ticket whose business date is in the period, with its durations."""
+    dialect = connection.dialect.name
+    t = tickets_t
+    done = t.c.state == TicketState.done.value
+    query = select(
+        t.c.id,
+        t.c.number,
+        t.c.service,
+        type_coerce(t.c.business_date, String).label("day"),
+        _local_hour(dialect, t.c.issued_at).label("hour"),
+        t.c.priority,
+        t.c.state,
+        t.c.counter,
+        _seconds(dialect, t.c.called_at, t.c.issued_at).label("wait_s"),
+        case((done, _seconds(dialect, t.c.ended_at, t.c.started_at))).label("service_s"),
+        case((done, _seconds(dialect, t.c.ended_at, t.c.issued_at))).label("total_s"),
+        t.c.outcome,
+        t.c.offline,
+    ).where(t.c.business_date.between(period.first, period.last))
+    result = connection.execute(query)
+    try:
+        # The driver's own tuples: SQLAlchemy's per-value processing of 50,000 rows costs more than
+        # the query, and every column here is already a plain str, int or float.
+        rows: Sequence[Any] = result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+    first_calls = _first_calls_after_requeue(connection, period)
+    dates = _Dates()
+    priorities = {p.value: p for p in Priority}
+    states = {s.value: s for s in TicketState}
+    outcomes = {o.value: o for o in Outcome}
+    facts: list[TicketFacts] = []
+    append = facts.append
+    # Tuples unpacked positionally: named access on 50,000 rows costs more than the query.
+    for (
+        ticket_id,
+        number,
+        service,
+        day,
+        hour,
+        priority,
+        state,
+        counter,
+        wait_s,
+        service_s,
+        total_s,
+        outcome,
+        offline,
+    ) in rows:
+        if ticket_id in first_calls:
+            wait_s = first_calls[ticket_id]
+        append(
+            TicketFacts(
+                ticket_id=ticket_id,
+                number=number,
+                service=service,
+                business_date=dates(day),
+                hour_issued=hour,
+                priority=priorities[priority],
+                state=states[state],
+                counter=counter,
+                wait_s=_positive(wait_s),
+                service_s=_positive(service_s),
+                total_s=_positive(total_s),
+                outcome=outcomes.get(outcome) if outcome else None,
+                offline=bool(offline),
+            )
+        )
+    return facts
+
+
+def _first_calls_after_requeue(connection: Connection, period: Period) -> dict[str, float | None]:
+    """Wait (issue → first call) of the period's tickets that went back into a queue (transferred,
+    or parked then resumed): the tickets row keeps only their latest call. Few tickets do; finding
+    them through the transitions' date index costs far less than joining every ticket's calls."""
+    dialect = connection.dialect.name
+    tr = transitions_t
+    requeued = select(tr.c.ticket_id).where(
+        and_(
+            tr.c.business_date.between(period.first, period.last),
+            or_(
+                tr.c.to_state == TicketState.parked.value,
+                and_(tr.c.to_state == TicketState.waiting.value, tr.c.from_state.is_not(None)),
+            ),
+        )
+    )
+    ids = sorted({row.ticket_id for row in connection.execute(requeued)})
+    waits: dict[str, float | None] = {}
+    t = tickets_t
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        first_call = (
+            select(tr.c.ticket_id, func.min(tr.c.at).label("at"))
+            .where(and_(tr.c.ticket_id.in_(chunk), tr.c.to_state == TicketState.called.value))
+            .group_by(tr.c.ticket_id)
+            .subquery("first_call")
+        )
+        query = select(t.c.id, _seconds(dialect, first_call.c.at, t.c.issued_at)).select_from(
+            t.join(first_call, first_call.c.ticket_id == t.c.id)
+        )
+        found: Sequence[Any] = connection.execute(query).all()
+        waits.update({ticket_id: seconds for ticket_id, seconds in found})
+    return waits
+
+
+def survey_facts(connection: Connection, period: Period) -> list[SurveyFacts]:
+    """Every survey response of the period (dated by the ticket it rates) with its answers. One row per
+    answer: fine for a day or a week; `satisfaction_report` counts a quarter in the database."""
+    r = responses_t
+    a = answers_t
+    query = (
+        select(
+            r.c.id,
+            type_coerce(r.c.business_date, String).label("day"),
+            r.c.service,
+            r.c.counter,
+            a.c.item,
+            a.c.score,
+        )
+        .select_from(r.outerjoin(a, a.c.response_id == r.c.id))
+        .where(r.c.business_date.between(period.first, period.last))
+    )
+    dates = _Dates()
+    heads: dict[str, tuple[dt.date, str | None, str | None]] = {}
+    answers: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in connection.execute(query):
+        if row.id not in heads:
+            heads[row.id] = (dates(row.day), row.service, row.counter)
+        if row.item is not None:
+            answers[row.id][row.item] = int(row.score)
+    return [
+        SurveyFacts(
+            response_id=rid, business_date=day, answers=answers.get(rid, {}), service=svc, counter=ctr
+        )
+        for rid, (day, svc, ctr) in heads.items()
+    ]
+
+
+SHORT_PERIOD_DAYS = 45
+"""Below this, cases are found through their tickets' date index; above, by reading the cases table."""
+
+
+def _cases_in(period: Period, *columns: Any) -> Select[Any]:
+    """`columns` of the cases opened in the period. The cases table has no index on its date: a day
+    or a week finds them through the tickets' date index and the cases' unique ticket id (a
+    millisecond on years of history, where reading every case takes tens); a quarter or more reads
+    the table, which then costs less than a probe per ticket."""
+    c, t = cases_t, tickets_t
+    if (period.last - period.first).days < SHORT_PERIOD_DAYS:
+        return (
+            select(*columns)
+            .select_from(t.join(c, c.c.ticket_id == t.c.id))
+            .where(t.c.business_date.between(period.first, period.last))
+        )
+    return select(*columns).where(c.c.business_date.between(period.first, period.last))
+
+
+def case_facts(connection: Connection, period: Period) -> list[CaseFacts]:
+    """Cases forwarded (opened) in the period, however they stand now."""
+    c = cases_t
+    query = _cases_in(
+        period, c.c.id, c.c.service, c.c.business_date, c.c.due_date, c.c.closed_at, c.c.reference, c.c.status
+    )
+    return [
+        CaseFacts(
+            case_id=row.id,
+            service=row.service,
+            opened_on=row.business_date,
+            due_on=row.due_date,
+            closed_on=to_local(row.closed_at).date() if row.closed_at is not None else None,
+            reference=row.reference,
+            status=row.status,
+        )
+        for row in connection.execute(query)
+    ]
+
+
+# -------------------------------------------------------------------------------------- satisfaction
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyCounts:
+    """The survey of a period counted in the database: everything satisfaction figures come from."""
+
+    responses: int
+    levels: Mapping[str, LevelCounts]
+    """Item id → answers at each level (items of the current form and any others)."""
+    respondents: Mapping[str, int]
+    """Section id → responses that answered at least one of its items."""
+
+
+def survey_counts(connection: Connection, period: Period, config: OfficeConfig) -> SurveyCounts:
+    """Answers per item and level, responses, and respondents per section of the current form."""
+    r = responses_t
+    a = answers_t
+    in_period = r.c.business_date.between(period.first, period.last)
+    responses: int = connection.execute(select(func.count()).select_from(r).where(in_period)).scalar_one()
+    tally: dict[str, dict[int, int]] = defaultdict(dict)
+    answered = (
+        select(a.c.item, a.c.score, func.count().label("n"))
+        .select_from(a.join(r, a.c.response_id == r.c.id))
+        .where(in_period)
+        .group_by(a.c.item, a.c.score)
+    )
+    for row in connection.execute(answered):
+        tally[row.item][int(row.score)] = int(row.n)
+    levels = {
+        item: LevelCounts(n5=n.get(5, 0), n4=n.get(4, 0), n3=n.get(3, 0), n2=n.get(2, 0), n1=n.get(1, 0))
+        for item, n in tally.items()
+    }
+    # Respondents per section: responses with at least one answer among its items. EXISTS probes the
+    # answers' primary key (response_id, item) per response: four times faster than COUNT(DISTINCT)
+    # over the joined answers on SQLite, and the same on PostgreSQL.
+    sections = config.survey.sections
+    columns = [
+        func.coalesce(
+            func.sum(
+                case(
+                    (
+                        select(literal(1))
+                        .where(and_(a.c.response_id == r.c.id, a.c.item.in_([i.id for i in s.items])))
+                        .exists(),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+            0,
+        )
+        for s in sections
+    ]
+    sums: Sequence[Any] = connection.execute(select(*columns).select_from(r).where(in_period)).one()
+    respondents = {s.id: int(sums[n]) for n, s in enumerate(sections)}
+    return SurveyCounts(responses=responses, levels=levels, respondents=respondents)
+
+
+def satisfaction_report(counts: SurveyCounts, config: OfficeConfig) -> tuple[SatisfactionReport, list[str]]:
+    """The survey part of a report from database counts: the same figures `build_report` computes from
+    one fact per response (a test holds the two equal), plus its note when answers were ignored."""
+    survey = config.survey
+    known = {item.id for item in survey.items()}
+    ignored = sum(levels.answers for item, levels in counts.levels.items() if item not in known)
+    notes = []
+    if ignored:
+        notes.append(
+            f"คำตอบ {ignored} รายการเป็นข้อคำถามที่ไม่อยู่ในแบบสอบถามปัจจุบัน จึงไม่นำมาคำนวณ / "
+            f"{ignored} answers to items no longer in the form were not scored"
+        )
+    items = {
+        item.id: ItemScore(
+            item_id=item.id,
+            text_th=item.text_th,
+            text_en=item.text_en,
+            score=stats.satisfaction(counts.levels.get(item.id, LevelCounts())),
+        )
+        for item in survey.items()
+    }
+    sections = tuple(
+        SectionScore(
+            section_id=section.id,
+            title_th=section.title_th,
+            title_en=section.title_en,
+            respondents=counts.respondents.get(section.id, 0),
+            score=stats.pooled_satisfaction(items[i.id].score.counts for i in section.items),
+            items=tuple(items[i.id] for i in section.items),
+        )
+        for section in survey.sections
+    )
+    report = SatisfactionReport(
+        responses=counts.responses,
+        sections=sections,
+        overall=stats.pooled_satisfaction(i.score.counts for i in items.values()),
+        overall_item=items.get(survey.overall_item),
+        ignored_answers=ignored,
+    )
+    return report, notes
+
+
+# -------------------------------------------------------------------------------------------- report
+
+
+def period_report(
+    connection: Connection,
+    period: Period,
+    config: OfficeConfig,
+    *,
+    as_of: dt.date | None = None,
+    generated_at: dt.datetime | None = None,
+) -> Report:
+    """The report of a period from the database: tickets and cases as facts through `build_report`,
+    the survey counted in the database. Run it inside one read transaction for a consistent picture."""
+    tickets = ticket_facts(connection, period)
+    cases = case_facts(connection, period)
+    report = build_report(period, tickets, [], cases, config, as_of=as_of, generated_at=generated_at)
+    satisfaction, notes = satisfaction_report(survey_counts(connection, period, config), config)
+    return replace(report, satisfaction=satisfaction, notes=report.notes + tuple(notes))
+
+
+def data_version(connection: Connection, period: Period) -> tuple[Any, ...]:
+    """Changes whenever anything the period's report shows may have changed, and costs a few index
+    probes, so it is asked before every page and a cached report is never stale:
+
+    - the newest transition: every change of any ticket writes one (its id only grows);
+    - the ratings of the period (they are never edited, only added);
+    - the cases: for a short period those opened in it (count and last update); for a long one the
+      number of cases in each status, read from the status index alone (what a report shows of a
+      case changes only with its status)."""
+    tr, r, c = transitions_t, responses_t, cases_t
+    last_change = connection.execute(select(func.max(tr.c.id))).scalar()
+    ratings = connection.execute(
+        select(func.count()).select_from(r).where(r.c.business_date.between(period.first, period.last))
+    ).scalar_one()
+    if (period.last - period.first).days < SHORT_PERIOD_DAYS:
+        cases = tuple(connection.execute(_cases_in(period, func.count(), func.max(c.c.updated_at))).one())
+    else:
+        by_status = select(c.c.status, func.count()).group_by(c.c.status).order_by(c.c.status)
+        cases = tuple(tuple(row) for row in connection.execute(by_status))
+    return (last_change, ratings, cases)
+
+
+# ------------------------------------------------------------------------------------------ the office now
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceNow:
+    """A device's last `device.status`."""
+
+    device: str
+    role: str
+    online: bool
+    printer: str | None
+    server_reachable: bool | None
+    outbox_pending: int
+    version: str
+    last_seen: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueCase:
+    """A forwarded case still open past its due date."""
+
+    case_id: str
+    number: str
+    service: str
+    reference: str | None
+    opened_on: dt.date
+    due_on: dt.date
+    status: str
+    days_overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeRecords:
+    """What the database says of the office now: its devices, and the cases overdue (any day's).
+    The queue itself (who waits, which counter serves whom) is the sequencer's, read from it."""
+
+    devices: tuple[DeviceNow, ...]
+    overdue_cases: int
+    most_overdue: tuple[OverdueCase, ...]
+    """The most overdue of them, oldest due first."""
+
+
+def office_records(connection: Connection, *, today: dt.date, overdue_listed: int = 10) -> OfficeRecords:
+    """Device presence and overdue cases, as stored (both by index: cheap on years of history)."""
+    devices = tuple(
+        DeviceNow(
+            device=row.device,
+            role=row.role,
+            online=bool(row.online),
+            printer=row.printer,
+            server_reachable=row.server_reachable,
+            outbox_pending=int(row.outbox_pending),
+            version=row.version,
+            last_seen=row.last_seen,
+        )
+        for row in connection.execute(select(presence_t).order_by(presence_t.c.device))
+    )
+    c = cases_t
+    overdue: int = connection.execute(
+        select(func.count()).where(and_(c.c.status.in_(OPEN_CASE_STATES), c.c.due_date < today))
+    ).scalar_one()
+    return OfficeRecords(
+        devices=devices,
+        overdue_cases=overdue,
+        most_overdue=tuple(
+            OverdueCase(
+                case_id=row.id,
+                number=row.number,
+                service=row.service,
+                reference=row.reference,
+                opened_on=row.business_date,
+                due_on=row.due_date,
+                status=row.status,
+                days_overdue=(today - row.due_date).days,
+            )
+            for row in late_cases_now(connection, today=today, limit=overdue_listed)
+        ),
+    )
+
+
+def late_cases_now(connection: Connection, *, today: dt.date, limit: int = 50) -> Sequence[Any]:
+    """Open cases past their due date, the most overdue first (the dashboard's follow-up list)."""
+    c = cases_t
+    return list(
+        connection.execute(
+            select(
+                c.c.id, c.c.number, c.c.service, c.c.reference, c.c.business_date, c.c.due_date, c.c.status
+            )
+            .where(and_(c.c.status.in_(OPEN_CASE_STATES), c.c.due_date < today))
+            .order_by(c.c.due_date, c.c.opened_at)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,216 @@
+"""The office server as one process: the store, the sequencer, the MQTT link and (optionally) the web app.
+
+`ServerRuntime(settings).start()` opens and migrates the database, connects to the broker, rebuilds the
+queue and starts the sequencer, then the web app in the same process. `stop()` undoes it in the order
+that loses nothing: the web app stops taking requests, the sequencer finishes its inbox, the link says
+`server.status` offline (retained) and disconnects, the database closes.
+
+The web app is mounted through `web_app`: a callable that gets the running `Office` and returns an ASGI
+app (default: `server.web.create_app` with settings from the data directory). Tests and `khiu demo` may
+pass their own, or none."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from common.config import OfficeConfig
+from common.contract import ServerStatus, utcnow
+from common.link import Inbound, MqttLink
+from common.paths import data_dir
+from common.vocabulary import DeviceRole
+from server.office import Office
+from server.store import Store
+from server.survey.mirror import FormMirror
+
+log = logging.getLogger(__name__)
+
+CONNECT_WAIT_S = 10.0
+"""How long `start` waits for the broker before going on (the link keeps reconnecting in the background;
+requests the broker queues for the server's persistent session arrive once it connects)."""
+
+WebAppFactory = Callable[[Office], Any]
+
+
+def khiu_version() -> str:
+    try:
+        return importlib.metadata.version("khiu")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """How to run the office server."""
+
+    config: OfficeConfig
+    database_url: str
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    username: str = "server"
+    password: str = ""
+    tls_ca: Path | None = None
+    mqtt_client_id: str | None = None
+    """Default `khiu-{site}-server`: the broker keeps this session (and the requests sent to it while
+    the server is down) across restarts."""
+    http_host: str = "0.0.0.0"
+    """The web app listens here: staff PCs and citizens' phones on the office network reach it."""
+    http_port: int = 8000
+    data_dir: Path = field(default_factory=data_dir)
+
+
+def default_web_app(settings: ServerSettings) -> WebAppFactory:
+    """The staff console and administration (server.web), its secrets in `<data dir>/web`."""
+
+    def build(office: Office) -> Any:
+        from server.web import WebSettings, create_app
+
+        return create_app(office, WebSettings.from_data_dir(settings.data_dir))
+
+    return build
+
+
+class ServerRuntime:
+    """Everything `khiu server` runs, startable and stoppable from code (tests, `khiu demo`)."""
+
+    def __init__(
+        self,
+        settings: ServerSettings,
+        *,
+        web_app: WebAppFactory | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.version = khiu_version()
+        self.store = Store(settings.database_url)
+        config = settings.config
+        self.link = MqttLink(
+            host=settings.mqtt_host,
+            port=settings.mqtt_port,
+            username=settings.username,
+            password=settings.password,
+            site=config.office.id,
+            device_id=settings.username,
+            role=DeviceRole.server,
+            tls_ca=settings.tls_ca,
+            handoff=_inline,
+            version=self.version,
+            client_id=settings.mqtt_client_id,
+        )
+        self.office = Office(
+            config,
+            self.store,
+            publish=self._publish,
+            clock=clock,
+            set_server_status=self._set_status,
+            version=self.version,
+        )
+        self.mirror = FormMirror(self.store, config.survey, clock=clock)
+        """Copies accepted ratings to the office's Google Form, in a thread of its own (off unless the
+        office file turns it on)."""
+        self._web_app = web_app
+        self._web: _WebServer | None = None
+
+    @property
+    def web_port(self) -> int | None:
+        """The port the web app listens on, once started."""
+        return self._web.port if self._web is not None else None
+
+    def start(self, *, connect_wait_s: float = CONNECT_WAIT_S) -> None:
+        self.store.migrate()
+        for topic_filter in self.office.topics.server_subscriptions():
+            self.link.subscribe(topic_filter, self._inbound)
+        self.link.on_connection_change(self._connection_changed)
+        self.link.start()
+        if not self.link.wait_connected(connect_wait_s):
+            log.warning(
+                "broker %s:%s not reachable yet: starting anyway, the link keeps trying",
+                self.settings.mqtt_host,
+                self.settings.mqtt_port,
+            )
+        self.office.start()
+        self.mirror.start()
+        log.info(
+            "server of %s started: MQTT %s:%s as %s%s, database %s",
+            self.settings.config.office.id,
+            self.settings.mqtt_host,
+            self.settings.mqtt_port,
+            self.settings.username,
+            " (TLS)" if self.settings.tls_ca else "",
+            self.store.describe(),
+        )
+        if self._web_app is not None:
+            app = self._web_app(self.office)
+            self._web = _WebServer(app, self.settings.http_host, self.settings.http_port)
+            self._web.start()
+            log.info("web app on http://%s:%s", self.settings.http_host, self._web.port)
+
+    def stop(self) -> None:
+        if self._web is not None:
+            self._web.stop()
+            self._web = None
+        self.mirror.stop()
+        self.office.stop()
+        self.link.stop(publish_offline=True)
+        self.store.close()
+        log.info("server stopped")
+
+    # ------------------------------------------------------------------------------------------ wiring
+
+    def _inbound(self, inbound: Inbound) -> None:
+        self.office.receive(inbound.topic, inbound.payload)
+
+    def _publish(self, topic: str, payload: bytes, retain: bool) -> None:
+        # The stored reply of a resend must go out byte for byte.
+        self.link.publish_raw(topic, payload, retain=retain)
+
+    def _set_status(self, status: ServerStatus) -> None:
+        self.link.set_status(status)
+
+    def _connection_changed(self, up: bool) -> None:
+        if up and self.office.running:
+            # A broker that restarted without its persistence file has lost the retained states.
+            self.office.republish()
+
+
+def _inline(task: Callable[[], None]) -> None:
+    """Run link handlers on paho's thread: they only hand the message to the sequencer's inbox."""
+    task()
+
+
+class _WebServer:
+    """uvicorn in a thread of this process."""
+
+    def __init__(self, app: Any, host: str, port: int) -> None:
+        import uvicorn
+
+        self._config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        self._server = uvicorn.Server(self._config)
+        self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+
+    @property
+    def port(self) -> int:
+        servers = getattr(self._server, "servers", [])
+        for server in servers:
+            for sock in server.sockets:
+                return int(sock.getsockname()[1])
+        return int(self._config.port)
+
+    def start(self, timeout: float = 10.0) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the web app did not start on {self._config.host}:{self._config.port}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)

@@ -1,0 +1,117 @@
+"""Opening the office database, SQLite or PostgreSQL by URL, and bringing its schema up to date.
+
+SQLite is set up for durability and one writer (REFERENCE.md, "SQLAlchemy 2.x"): WAL, synchronous FULL
+(NORMAL can roll back recent commits on power loss: https://www.sqlite.org/pragma.html#pragma_synchronous),
+a busy timeout, foreign keys on, and `BEGIN IMMEDIATE` for every write transaction so a writer takes the
+lock at the start instead of failing at commit. Readers (reports, the web app) get their own engine with
+a plain deferred `BEGIN`: under WAL they never block the writer."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+
+from common.paths import data_dir
+from server.store.models import Base
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+"""A reader's checkpoint or a backup can hold the file briefly; ten seconds is far beyond either."""
+
+
+def default_database_url() -> str:
+    """The embedded default: `khiu.db` in the data directory."""
+    return f"sqlite:///{data_dir() / 'khiu.db'}"
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_database_engine(url: str, *, writer: bool = True, **kwargs: Any) -> Engine:
+    """An engine for `url`. `writer=False` makes a read-only-intent engine (deferred BEGIN on SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if writer else "BEGIN")
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is the installed driver
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, **kwargs)
+
+
+def _configure_sqlite(engine: Engine, *, begin: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" event below (the pysqlite recipe in the
+        # SQLAlchemy docs, "Serializable isolation / Savepoints / Transactional DDL").
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+
+def schema_metadata() -> list[MetaData]:
+    """Every table the migrations create: the store's and the web app's (users, sessions, audit),
+    whichever declarative base the web models use."""
+    metadata = [Base.metadata]
+    try:
+        from server.web import models as web_models
+    except ModuleNotFoundError:
+        return metadata
+    if web_models.Base.metadata is not Base.metadata:
+        metadata.append(web_models.Base.metadata)
+    return metadata
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Apply the migrations up to `revision` (every start does this: an up-to-date schema is a no-op)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        before = MigrationContext.configure(connection).get_current_revision()
+        command.upgrade(config, revision)
+        after = MigrationContext.configure(connection).get_current_revision()
+    if before != after:
+        log.info("database schema upgraded from %s to %s", before or "empty", after)
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database is at the newest migration."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for logs."""
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,324 @@
+"""What the office publishes and shows, built from the queue's state: the retained catalog, counter and
+board states, ticket views, and the frozen snapshots the web console reads (CounterPanel, CaseView)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from common.config import OfficeConfig
+from common.contract import (
+    BoardRecentCall,
+    BoardServing,
+    BoardState,
+    BoardWaiting,
+    Catalog,
+    CatalogChoice,
+    CatalogCounter,
+    CatalogDemographic,
+    CatalogOffice,
+    CatalogService,
+    CatalogSurvey,
+    CatalogSurveyItem,
+    CatalogSurveySection,
+    CounterState,
+    TicketView,
+    rejection_text,
+)
+from common.thaidate import to_local
+from server.engine import Availability, OfficeQueue, Ticket
+
+
+class CaseStatus(StrEnum):
+    """Follow-up of a forwarded matter (DESIGN.md, "Completion")."""
+
+    open = "open"
+    in_progress = "in_progress"
+    done = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class CounterPanel:
+    """Everything the staff console shows of one counter, read at one instant."""
+
+    counter: str
+    open: bool
+    staff: str | None
+    current: TicketView | None
+    parked: tuple[TicketView, ...]
+    waiting: tuple[TicketView, ...]
+    """Tickets waiting for this counter's services, in call order (priority first, then issue time)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """A forwarded matter as staff follow it up."""
+
+    case_id: str
+    ticket: str
+    """The ticket number it came from (A012)."""
+    service: str
+    reference: str | None
+    opened_at: dt.datetime
+    due_on: dt.date
+    status: CaseStatus
+    note: str = ""
+    updated_by: str | None = None
+    updated_at: dt.datetime | None = None
+    agency_th: str = ""
+    agency_en: str = ""
+    business_date: dt.date | None = None
+
+    def overdue(self, today: dt.date) -> bool:
+        """Not done and past its due date (the office's local date)."""
+        return self.status is not CaseStatus.done and today > self.due_on
+
+
+def case_view(row: Any) -> CaseView:
+    """A `cases` row as a CaseView."""
+    return CaseView(
+        case_id=row.id,
+        ticket=row.number,
+        service=row.service,
+        reference=row.reference,
+        opened_at=row.opened_at,
+        due_on=row.due_date,
+        status=CaseStatus(row.status),
+        note=row.note,
+        updated_by=row.staff,
+        updated_at=row.updated_at,
+        agency_th=row.agency_th,
+        agency_en=row.agency_en,
+        business_date=row.business_date,
+    )
+
+
+def ticket_view(ticket: Ticket) -> TicketView:
+    return TicketView(
+        ticket_id=ticket.id,
+        number=ticket.number,
+        service=ticket.service,
+        priority=ticket.priority,
+        state=ticket.state,
+        calls=ticket.calls,
+        issued_at=ticket.issued_at,
+        called_at=ticket.called_at,
+    )
+
+
+def counter_panel(queue: OfficeQueue, counter: str) -> CounterPanel | None:
+    desk = queue.desks.get(counter)
+    if desk is None:
+        return None
+    current = queue.current(counter)
+    return CounterPanel(
+        counter=counter,
+        open=desk.open,
+        staff=desk.staff,
+        current=ticket_view(current) if current else None,
+        parked=tuple(ticket_view(t) for t in queue.parked_at(counter)),
+        waiting=tuple(ticket_view(t) for t in queue.waiting(desk.services)),
+    )
+
+
+# ------------------------------------------------------------------------------------------------ catalog
+
+
+def closed_reason(
+    config: OfficeConfig, service: str, availability: Availability, now: dt.datetime
+) -> tuple[str, str]:
+    """Why a service takes no tickets now, in Thai and English, with the hours or the holiday's name."""
+    code = availability.code or "office_closed"
+    th, en = rejection_text(code)
+    day = to_local(now).date()
+    if code == "holiday":
+        holiday = config.queue.holiday_on(day)
+        if holiday is not None:
+            return (f"{th} ({holiday.name_th})", f"{en} ({holiday.name_en})")
+    if code == "office_closed":
+        window = config.queue.issuing_window(day, config.service_by_code(service))
+        if window is not None:
+            start, end = (t.strftime("%H:%M") for t in window)
+            return (f"{th} (เปิดรับบัตรคิว {start}–{end} น.)", f"{en} (Tickets {start}–{end}.)")
+    return (th, en)
+
+
+def catalog_message(
+    config: OfficeConfig,
+    availability: Mapping[str, Availability],
+    *,
+    business_date: dt.date,
+    now: dt.datetime,
+) -> Catalog:
+    """The retained catalog: the office, its enabled services with whether they take tickets now, the
+    counters and the survey form."""
+    services = []
+    for s in config.enabled_services():
+        state = availability.get(s.code, Availability(True))
+        reason = None if state.accepting else closed_reason(config, s.code, state, now)
+        services.append(
+            CatalogService(
+                code=s.code,
+                prefix=s.prefix,
+                name_th=s.name_th,
+                name_en=s.name_en,
+                group=s.group,
+                kind=s.kind,
+                agency_th=s.agency_th,
+                agency_en=s.agency_en,
+                standard_minutes=s.standard_minutes,
+                documents_th=list(s.documents_th),
+                documents_en=list(s.documents_en),
+                accepting=state.accepting,
+                closed_reason_th=reason[0] if reason else None,
+                closed_reason_en=reason[1] if reason else None,
+            )
+        )
+    offered = {s.code for s in services}
+    counters = [
+        CatalogCounter(
+            id=c.id,
+            number=c.number,
+            name_th=c.name_th,
+            name_en=c.name_en,
+            services=[code for code in c.services if code in offered],
+        )
+        for c in config.counters
+    ]
+    survey = config.survey
+    return Catalog(
+        ts=now,
+        business_date=business_date,
+        office=CatalogOffice(
+            id=config.office.id,
+            name_th=config.office.name_th,
+            name_en=config.office.name_en,
+            lao_type=config.office.lao_type.value,
+            public_url=config.office.public_url,
+        ),
+        services=services,
+        counters=counters,
+        survey=CatalogSurvey(
+            sections=[
+                CatalogSurveySection(
+                    id=section.id,
+                    title_th=section.title_th,
+                    title_en=section.title_en,
+                    items=[
+                        CatalogSurveyItem(id=i.id, text_th=i.text_th, text_en=i.text_en)
+                        for i in section.items
+                    ],
+                )
+                for section in survey.sections
+            ],
+            overall_item=survey.overall_item,
+            demographics=[
+                CatalogDemographic(
+                    id=qid,
+                    label_th=q.label_th,
+                    label_en=q.label_en,
+                    options=[
+                        CatalogChoice(id=o.id, label_th=o.label_th, label_en=o.label_en) for o in q.options
+                    ],
+                )
+                for qid, q in survey.demographics.questions()
+            ],
+        ),
+    )
+
+
+# ------------------------------------------------------------------------------------------------ states
+
+
+def counter_state_message(
+    config: OfficeConfig, queue: OfficeQueue, counter: str, *, now: dt.datetime
+) -> CounterState:
+    """The retained state of one counter."""
+    spec = config.counter_by_id(counter)
+    desk = queue.desks[counter]
+    current = queue.current(counter)
+    if spec is None:
+        raise KeyError(counter)
+    return CounterState(
+        ts=now,
+        counter=counter,
+        number=spec.number,
+        name_th=spec.name_th,
+        name_en=spec.name_en,
+        open=desk.open,
+        staff=desk.staff,
+        current=ticket_view(current) if current else None,
+        waiting=queue.waiting_for_counter(counter),
+        parked=[t.number for t in queue.parked_at(counter)],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RecentCall:
+    """One line of the board's recent calls."""
+
+    number: str
+    counter: str
+    service: str
+    at: dt.datetime
+
+
+def board_state_message(
+    config: OfficeConfig,
+    queue: OfficeQueue,
+    *,
+    recent_calls: Iterable[RecentCall],
+    kiosks_offline: Sequence[str],
+    now: dt.datetime,
+) -> BoardState:
+    """The retained hall board: who is served where, the latest calls, how many wait per service."""
+    serving = []
+    for spec in config.counters:
+        desk = queue.desks[spec.id]
+        current = queue.current(spec.id)
+        if not desk.open and current is None:
+            continue
+        serving.append(
+            BoardServing(
+                counter=spec.id,
+                counter_number=spec.number,
+                counter_name_th=spec.name_th,
+                counter_name_en=spec.name_en,
+                number=current.number if current else None,
+                service=current.service if current else None,
+                state=current.state if current else None,
+                since=(current.started_at or current.called_at) if current else None,
+            )
+        )
+    numbers = {c.id: c.number for c in config.counters}
+    waiting = [
+        BoardWaiting(
+            service=s.code,
+            prefix=s.prefix,
+            name_th=s.name_th,
+            name_en=s.name_en,
+            waiting=queue.waiting_count(s.code),
+        )
+        for s in config.services
+        if s.enabled or queue.waiting_count(s.code)
+    ]
+    return BoardState(
+        ts=now,
+        business_date=queue.business_date,
+        serving=serving,
+        recent_calls=[
+            BoardRecentCall(
+                number=c.number,
+                counter=c.counter,
+                counter_number=numbers.get(c.counter, 0),
+                service=c.service,
+                at=c.at,
+            )
+            for c in recent_calls
+        ],
+        waiting=waiting,
+        kiosks_offline=sorted(kiosks_offline),
+    )

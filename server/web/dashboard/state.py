@@ -1,0 +1,153 @@
+"""What the dashboard's routes share: a read-only engine on the office database, a cache of computed
+reports, the export jobs, the office file and the broker's device files.
+
+Reports are computed on the store's *read* engine (on SQLite a plain deferred BEGIN: under WAL it never
+waits for the sequencer, and the sequencer never waits for it). A computed report is kept while the
+data under it is unchanged (`queries.data_version`, one cheap query), so a manager moving between the
+report and its exports, or two managers opening the same quarter, pay for it once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+
+from broker_config.files import BrokerFiles
+from common.config import OfficeConfig
+from server.reports import queries
+from server.reports.model import Period, Report
+from server.web.accounts import reader_for
+from server.web.context import WebContext
+from server.web.dashboard.jobs import ExportJobs
+from server.web.dashboard.live import LiveQueue, live_queue
+from server.web.dashboard.officefile import OfficeFile
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+TEMPLATE_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+REPORTS_KEPT = 6
+"""Computed reports kept in memory (a quarter's is a few hundred kilobytes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardSettings:
+    """Where the administration pages find the office file and the broker's device files."""
+
+    config_path: Path | None
+    """The office TOML the server was started with; None: not known, so not editable here."""
+    broker_dir: Path
+    max_range_days: int = 400
+    """The longest date range the range report computes (a year and a bit)."""
+    late_cases_shown: int = 30
+    """Late cases listed on a page (every one is in the exports)."""
+
+    @property
+    def broker_files(self) -> BrokerFiles:
+        return BrokerFiles(self.broker_dir)
+
+
+class ReportCache:
+    """The last few computed reports, by period, judgement date and data version."""
+
+    def __init__(self, size: int = REPORTS_KEPT) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[Any, ...], Report] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> Report | None:
+        with self._lock:
+            report = self._items.get(key)
+            if report is not None:
+                self._items.move_to_end(key)
+            return report
+
+    def put(self, key: tuple[Any, ...], report: Report) -> None:
+        with self._lock:
+            self._items[key] = report
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class Dashboard:
+    """The dashboard of one app."""
+
+    def __init__(self, web: WebContext, settings: DashboardSettings) -> None:
+        self.settings = settings
+        self.read_engine = reader_for(web.office.engine)
+        self.reports = ReportCache()
+        self.exports = ExportJobs(web.now)
+        self.office_file = OfficeFile(settings.config_path, lambda: web.office.config)
+        loader = ChoiceLoader([FileSystemLoader(str(TEMPLATE_DIR)), web.templates.env.loader])  # type: ignore[list-item]
+        self.templates = Jinja2Templates(env=Environment(loader=loader, autoescape=True))
+        self.asset_version = web.asset_version + "-" + _asset_version()
+
+    def web(self, request: Request) -> WebContext:
+        """The app's web context rendering this package's templates (they extend the app's base.html)."""
+        web: WebContext = request.app.state.web
+        return replace(web, templates=self.templates)
+
+    def report(self, config: OfficeConfig, period: Period, *, today: dt.date, now: dt.datetime) -> Report:
+        """The period's report as of today (open cases are judged late on today, or on the period's
+        last day once it is over), from the cache when nothing under it changed."""
+        as_of = min(today, period.last)
+        with self.read_engine.connect() as connection, connection.begin():
+            version = queries.data_version(connection, period)
+            key = (period, as_of, id(config), version)
+            cached = self.reports.get(key)
+            if cached is not None:
+                return cached
+            report = queries.period_report(connection, period, config, as_of=as_of, generated_at=now)
+        self.reports.put(key, report)
+        return report
+
+    def office_records(self, *, today: dt.date) -> queries.OfficeRecords:
+        """Devices and overdue cases, from the database."""
+        with self.read_engine.connect() as connection, connection.begin():
+            return queries.office_records(connection, today=today)
+
+    def live_queue(self, web: WebContext) -> LiveQueue:
+        """The queue now, from the sequencer: every counter's panel, asked for all at once."""
+        config = web.office.config
+        futures = [web.office.counter_panel(counter.id) for counter in config.counters]
+        return live_queue([web.wait(future) for future in futures], config, web.now())
+
+    def close(self) -> None:
+        self.read_engine.dispose()
+
+
+def _asset_version() -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(STATIC_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
+def dashboard_of(request: Request) -> Dashboard:
+    """The dashboard of the request's app, made on first use (the office is known by then)."""
+    app: FastAPI = request.app
+    dashboard: Dashboard | None = getattr(app.state, "dashboard", None)
+    if dashboard is None:
+        with _MAKE_LOCK:
+            dashboard = getattr(app.state, "dashboard", None)
+            if dashboard is None:
+                dashboard = Dashboard(app.state.web, app.state.dashboard_settings)
+                app.state.dashboard = dashboard
+    return dashboard
+
+
+_MAKE_LOCK = threading.Lock()
