@@ -1,0 +1,285 @@
+"""What the hall board shows, in plain Python: the board screen binds to `BoardView` and nothing else,
+so everything a citizen sees is tested without a window.
+
+Fed from retained `board/state` (now serving, last calls, waiting per service, kiosks offline),
+`board/call` (announce: the counter's tile flashes while its announcement plays), the retained catalog
+(office and service names) and `server/status`, plus the link's connection changes. All methods run on
+one thread (Kivy's main thread in the app); `now` is passed in so the tests own the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from common.contract import (
+    BoardCall,
+    BoardState,
+    Catalog,
+    DecodeFailure,
+    Message,
+    ServerStatus,
+)
+from common.link import Inbound
+from common.thaidate import format_en_date, format_thai_date, to_local
+from common.thainum import PHRASES, call_text_en
+from common.topics import Topics
+from common.vocabulary import TicketState
+from counter_display.announce import Announcement, Call
+
+log = logging.getLogger(__name__)
+
+FLASH_S = 8.0
+"""A counter's tile stays highlighted this long after its announcement starts: long enough for a
+citizen who looked up at the chime to find it, short enough that two calls in a row both stand out."""
+
+STALE_CALL_S = 120.0
+"""A `board/call` older than this (by this device's clock) is not announced: after a reconnect the
+broker hands over the calls missed meanwhile, and announcing history would send people to the wrong
+counter. The tile still shows the truth from `board/state`. Displays need a synchronised clock (NTP)."""
+
+RECENT_ROWS = 5
+WAITING_ROWS = 6
+DASH = "–"
+WELCOME = ("ยินดีต้อนรับ กรุณารับบัตรคิวที่ตู้กดบัตรคิว", "Welcome: please take a ticket at the kiosk")
+
+
+def caption(number: str, counter_number: int) -> tuple[str, str]:
+    """The call as written on screen: "ขอเชิญหมายเลข A012 ที่ช่องบริการ 2" (the number as on the ticket,
+    not spelled out as the voice reads it)."""
+    th = f"{PHRASES['invite'].th} {number} {PHRASES['at_counter'].th} {counter_number}"
+    return th, call_text_en(number, counter_number)
+
+
+@dataclass(frozen=True, slots=True)
+class Tile:
+    """One counter on the board."""
+
+    counter: str
+    counter_number: int
+    counter_th: str
+    counter_en: str
+    number: str
+    """The ticket now at this counter, or a dash."""
+    service_th: str
+    service_en: str
+    state: str
+    """`called` (go there now), `serving`, or `idle`."""
+    flashing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecentRow:
+    number: str
+    counter_number: int
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRow:
+    prefix: str
+    name_th: str
+    name_en: str
+    waiting: int
+
+
+@dataclass(frozen=True, slots=True)
+class BoardView:
+    """Everything on the board at one moment."""
+
+    office_th: str
+    office_en: str
+    date_th: str
+    date_en: str
+    clock: str
+    tiles: tuple[Tile, ...]
+    recent: tuple[RecentRow, ...]
+    waiting: tuple[WaitingRow, ...]
+    waiting_more: int
+    """Services with people waiting that did not fit in `waiting`."""
+    waiting_total: int
+    caption_th: str
+    """The call being announced (or the last one): also for people who cannot hear it."""
+    caption_en: str
+    caption_live: bool
+    banner_th: str
+    """Empty when all is well; else a discreet line: connection lost, server stopped."""
+    banner_en: str
+    staff_note: str
+    """For staff, small: kiosks that cannot reach the server."""
+    has_state: bool
+
+
+@dataclass
+class BoardViewModel:
+    """State of the hall board. `announce` queues a call (the Announcer); `changed` asks for a redraw."""
+
+    topics: Topics
+    announce: Callable[[Call], None]
+    office_th: str = ""
+    office_en: str = ""
+    changed: Callable[[], None] = lambda: None
+    state: BoardState | None = None
+    catalog: Catalog | None = None
+    connected: bool = False
+    server_online: bool | None = None
+    _flash_until: dict[int, dt.datetime] = field(default_factory=dict)
+    _caption: tuple[str, str] | None = None
+    _caption_until: dt.datetime | None = None
+    _ever_connected: bool = False
+
+    # ------------------------------------------------------------------------------------------ inputs
+
+    def subscriptions(self) -> list[str]:
+        """Topic filters the board listens to (all readable by a display under the broker's ACL)."""
+        t = self.topics
+        return [t.board_state(), t.board_call(), t.catalog(), t.server_status()]
+
+    def on_message(self, inbound: Inbound, now: dt.datetime) -> None:
+        """One message from the link, on the UI thread."""
+        message = inbound.decode(expect=(BoardState, BoardCall, Catalog, ServerStatus))
+        if isinstance(message, DecodeFailure):
+            log.warning("ignored a message on %s: %s", inbound.topic, message.reason)
+            return
+        self.apply(message, now)
+
+    def apply(self, message: Message, now: dt.datetime) -> None:
+        if isinstance(message, BoardState):
+            if self.state is not None and message.ts < self.state.ts:
+                log.info("ignored an older board state (%s)", message.ts)
+                return
+            self.state = message
+        elif isinstance(message, BoardCall):
+            self._on_call(message, now)
+        elif isinstance(message, Catalog):
+            self.catalog = message
+            self.office_th, self.office_en = message.office.name_th, message.office.name_en
+        elif isinstance(message, ServerStatus):
+            self.server_online = message.online
+        self.changed()
+
+    def on_connection(self, up: bool) -> None:
+        self.connected = up
+        self._ever_connected = self._ever_connected or up
+        self.changed()
+
+    def on_announcement(self, announcement: Announcement, now: dt.datetime) -> None:
+        """An announcement starts playing: flash its counter and caption it, in step with the voice."""
+        call = announcement.call
+        self._flash_until[call.counter_number] = now + dt.timedelta(seconds=FLASH_S)
+        self._caption = caption(call.number, call.counter_number)
+        self._caption_until = now + dt.timedelta(seconds=FLASH_S)
+        self.changed()
+
+    def _on_call(self, call: BoardCall, now: dt.datetime) -> None:
+        age = (now - call.ts).total_seconds()
+        if age > STALE_CALL_S:
+            log.info(
+                "not announcing %s at counter %s: called %.0f s ago", call.number, call.counter_number, age
+            )
+            if age > 3600:
+                log.warning("a call looks %.0f min old: is this display's clock right?", age / 60)
+            return
+        self.announce(Call(call.number, call.counter_number, call.repeat))
+
+    # ------------------------------------------------------------------------------------------ output
+
+    def next_change(self, now: dt.datetime) -> float | None:
+        """Seconds until a flash ends (the screen redraws then), or None."""
+        ends = [t for t in self._flash_until.values() if t > now]
+        return (min(ends) - now).total_seconds() if ends else None
+
+    def view(self, now: dt.datetime) -> BoardView:
+        local = to_local(now)
+        names = self._service_names()
+        tiles: list[Tile] = []
+        recent: tuple[RecentRow, ...] = ()
+        waiting_rows: list[WaitingRow] = []
+        waiting_more = 0
+        waiting_total = 0
+        staff_note = ""
+        if self.state is not None:
+            for s in sorted(self.state.serving, key=lambda s: s.counter_number):
+                service_th, service_en = names.get(s.service or "", ("", ""))
+                if s.number is None:
+                    state = "idle"
+                elif s.state is TicketState.serving:
+                    state = "serving"
+                else:
+                    state = "called"
+                until = self._flash_until.get(s.counter_number)
+                tiles.append(
+                    Tile(
+                        counter=s.counter,
+                        counter_number=s.counter_number,
+                        counter_th=s.counter_name_th,
+                        counter_en=s.counter_name_en,
+                        number=s.number or DASH,
+                        service_th=service_th if s.number else "",
+                        service_en=service_en if s.number else "",
+                        state=state,
+                        flashing=until is not None and until > now and s.number is not None,
+                    )
+                )
+            recent = tuple(
+                RecentRow(c.number, c.counter_number) for c in self.state.recent_calls[:RECENT_ROWS]
+            )
+            busy = [w for w in self.state.waiting if w.waiting > 0]
+            busy.sort(key=lambda w: w.prefix)
+            waiting_total = sum(w.waiting for w in busy)
+            shown = busy[:WAITING_ROWS] if len(busy) <= WAITING_ROWS else busy[: WAITING_ROWS - 1]
+            waiting_more = len(busy) - len(shown)
+            waiting_rows = [WaitingRow(w.prefix, w.name_th, w.name_en, w.waiting) for w in shown]
+            if self.state.kiosks_offline:
+                kiosks = ", ".join(self.state.kiosks_offline)
+                staff_note = f"ตู้กดบัตรคิวติดต่อระบบไม่ได้ / kiosks offline: {kiosks}"
+        caption_th, caption_en, live = "", "", False
+        if self._caption is not None:
+            caption_th, caption_en = self._caption
+            live = self._caption_until is not None and self._caption_until > now
+        elif self.state is not None and self.state.recent_calls:
+            last = self.state.recent_calls[0]
+            caption_th, caption_en = caption(last.number, last.counter_number)
+        else:
+            caption_th, caption_en = WELCOME
+        banner_th, banner_en = self._banner()
+        return BoardView(
+            office_th=self.office_th,
+            office_en=self.office_en,
+            date_th=format_thai_date(local.date(), weekday=True),
+            date_en=format_en_date(local.date()),
+            clock=local.strftime("%H:%M"),
+            tiles=tuple(tiles),
+            recent=recent,
+            waiting=tuple(waiting_rows),
+            waiting_more=waiting_more,
+            waiting_total=waiting_total,
+            caption_th=caption_th,
+            caption_en=caption_en,
+            caption_live=live,
+            banner_th=banner_th,
+            banner_en=banner_en,
+            staff_note=staff_note,
+            has_state=self.state is not None,
+        )
+
+    def _banner(self) -> tuple[str, str]:
+        if not self.connected:
+            if not self._ever_connected:
+                return "กำลังเชื่อมต่อระบบคิว…", "Connecting to the queue system…"
+            return "ขาดการเชื่อมต่อกับระบบคิว กำลังเชื่อมต่อใหม่…", "Connection lost: reconnecting…"
+        if self.server_online is False:
+            return (
+                "ระบบคิวหยุดทำงานชั่วคราว ข้อมูลบนจออาจไม่เป็นปัจจุบัน",
+                "The queue server is stopped: the board may be out of date.",
+            )
+        return "", ""
+
+    def _service_names(self) -> dict[str, tuple[str, str]]:
+        names: dict[str, tuple[str, str]] = {}
+        if self.state is not None:
+            names.update({w.service: (w.name_th, w.name_en) for w in self.state.waiting})
+        if self.catalog is not None:
+            names.update({s.code: (s.name_th, s.name_en) for s in self.catalog.services})
+        return names
