@@ -1,0 +1,141 @@
+"""The MQTT link against a real Mosquitto: presence with a will, one hand-off thread, callbacks that
+survive exceptions, and requests that survive a broker crash."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from common.contract import DeviceStatus, ServerStatus, TicketRejected, TicketRequest, decode
+from common.link import Inbound, MqttLink
+from common.vocabulary import DeviceRole
+
+pytestmark = pytest.mark.broker
+
+
+def make_link(broker, device: str, role: DeviceRole, **kwargs) -> MqttLink:  # type: ignore[no-untyped-def]
+    user, password = broker.credentials(device)
+    return MqttLink(
+        host=broker.host,
+        port=broker.port,
+        username=user,
+        password=password,
+        site=broker.site,
+        device_id=device,
+        role=role,
+        **kwargs,
+    )
+
+
+def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def test_presence_online_then_offline_by_will(fresh_broker) -> None:  # type: ignore[no-untyped-def]
+    seen: queue.Queue[DeviceStatus] = queue.Queue()
+    display = make_link(fresh_broker, "display-1", DeviceRole.display)
+    display.subscribe(display.topics.device_status("kiosk-1"), lambda m: seen.put(decode(m.payload)))  # type: ignore[arg-type]
+    display.start()
+    kiosk = make_link(fresh_broker, "kiosk-1", DeviceRole.kiosk, keepalive=1)
+    kiosk.start()
+    try:
+        assert display.wait_connected(10) and kiosk.wait_connected(10)
+        assert seen.get(timeout=10).online is True
+        # The kiosk vanishes without a goodbye: the broker publishes its will.
+        kiosk.client._sock_close()  # type: ignore[attr-defined]
+        kiosk.client.loop_stop()
+        status = seen.get(timeout=10)
+        assert isinstance(status, DeviceStatus) and status.online is False and status.device == "kiosk-1"
+    finally:
+        display.stop()
+
+
+def test_handlers_run_on_one_thread_and_survive_exceptions(broker) -> None:  # type: ignore[no-untyped-def]
+    threads: set[str] = set()
+    received: list[str] = []
+    done = threading.Event()
+
+    def handler(message: Inbound) -> None:
+        threads.add(threading.current_thread().name)
+        received.append(message.topic)
+        if len(received) == 1:
+            raise RuntimeError("a bug in one handler must not stop the link")
+        if len(received) == 3:
+            done.set()
+
+    server = make_link(broker, "server", DeviceRole.server)
+    server.subscribe(f"khiu/{broker.site}/kiosk/+/ticket/request", handler)
+    server.start()
+    kiosk = make_link(broker, "kiosk-2", DeviceRole.kiosk)
+    kiosk.start()
+    try:
+        assert server.wait_connected(10) and kiosk.wait_connected(10)
+        time.sleep(0.2)
+        for _ in range(3):
+            kiosk.publish(kiosk.topics.ticket_request("kiosk-2"), TicketRequest(service="tax"))
+        assert done.wait(10), f"only {len(received)} messages handled"
+        assert len(threads) == 1 and next(iter(threads)) != threading.current_thread().name
+    finally:
+        kiosk.stop()
+        server.stop()
+
+
+def test_request_survives_broker_crash(fresh_broker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    replies: queue.Queue[object] = queue.Queue()
+    server = make_link(fresh_broker, "server", DeviceRole.server)
+
+    def answer(message: Inbound) -> None:
+        request = decode(message.payload)
+        assert isinstance(request, TicketRequest)
+        server.publish(
+            server.topics.ticket_reply("kiosk-3"),
+            TicketRejected(request_id=request.id, code="queue_empty", message_th="-", message_en="-"),
+        )
+
+    server.subscribe(f"khiu/{fresh_broker.site}/kiosk/+/ticket/request", answer)
+    kiosk = make_link(
+        fresh_broker, "kiosk-3", DeviceRole.kiosk, outbox_path=tmp_path / "outbox.db", resend_interval_s=0.5
+    )
+    kiosk.subscribe(kiosk.topics.ticket_reply("kiosk-3"), lambda _m: None)
+    kiosk.on_reply(replies.put)
+    kiosk.start()
+    try:
+        assert kiosk.wait_connected(10)
+        fresh_broker.kill()
+        wait_for(lambda: not kiosk.connected)
+        request = TicketRequest(service="tax")
+        kiosk.request(kiosk.topics.ticket_request("kiosk-3"), request)  # written while the broker is down
+        assert kiosk.outbox is not None and kiosk.outbox.pending_count() == 1
+        fresh_broker.start()
+        server.start()
+        reply = replies.get(timeout=30)
+        assert isinstance(reply, TicketRejected) and reply.request_id == request.id
+        assert kiosk.outbox.pending_count() == 0
+    finally:
+        kiosk.stop()
+        server.stop()
+
+
+def test_server_status_is_retained(broker) -> None:  # type: ignore[no-untyped-def]
+    server = make_link(broker, "server", DeviceRole.server, version="9.9")
+    server.start()
+    assert server.wait_connected(10)
+    got: queue.Queue[object] = queue.Queue()
+    display = make_link(broker, "display-2", DeviceRole.display)
+    display.subscribe(display.topics.server_status(), lambda m: got.put((m.retain, decode(m.payload))))
+    try:
+        time.sleep(0.3)
+        display.start()
+        retained, status = got.get(timeout=10)  # type: ignore[misc]
+        assert retained and isinstance(status, ServerStatus) and status.online and status.version == "9.9"
+    finally:
+        display.stop()
+        server.stop()

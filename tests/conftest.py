@@ -1,0 +1,3 @@
+"""Plugins every test may use."""
+
+pytest_plugins = ["tests.fixtures.broker", "tests.fixtures.database"]

@@ -1,0 +1,319 @@
+"""The dashboard and administration pages through HTTP: who may open each route, today's live figures
+after a morning played through the sequencer, the exports as files a manager downloads (XLSX read back
+with openpyxl, PDF text and first page), and the office file refusing a bad edit without touching the
+file."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import openpyxl
+import pypdf
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from broker_config.devices import list_devices
+from broker_config.files import BrokerFiles
+from common.config import load_config
+from server.office import Office
+from server.web.accounts import Role
+from server.web.security import Access
+from tests.dashboard.office_day import play_morning
+from tests.dashboard.routes import DASHBOARD_ROUTES
+from tests.web.conftest import Clock, form_token, log_in
+from tests.web.test_access import ROUTES as WEB_ROUTES
+from tests.web.test_access import app_routes
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+PATH_VALUES = {
+    "job_id": "no-such-job",
+    "name": "dashboard.css",
+    "code": "no-such-service",
+    "counter_id": "no-such-counter",
+    "item_id": "no.such.item",
+    "device_id": "no-such-device",
+}
+
+
+def _fill(path: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m.group(1)], path)
+
+
+def test_every_dashboard_route_has_a_role_decision(app: FastAPI) -> None:
+    declared = app_routes(app)
+    ours = {key: access for key, access in declared.items() if key not in WEB_ROUTES}
+    assert set(ours) == set(DASHBOARD_ROUTES), (
+        f"routes without a line in DASHBOARD_ROUTES: {sorted(set(ours) - set(DASHBOARD_ROUTES))}; "
+        f"lines without a route: {sorted(set(DASHBOARD_ROUTES) - set(ours))}"
+    )
+    for key, access in DASHBOARD_ROUTES.items():
+        assert ours[key] == access, f"{key} is guarded as {ours[key]}, the table says {access}"
+
+
+@pytest.mark.parametrize("who", [None, Role.staff, Role.manager, Role.admin], ids=lambda r: r or "anonymous")
+def test_walk_every_dashboard_route_as_every_role(
+    app: FastAPI, users: dict[Role, str], office_file: Path, who: Role | None
+) -> None:
+    before = office_file.read_bytes()
+    level = Access.anonymous if who is None else Access.of(who)
+    with TestClient(app) as client:
+        if who is not None:
+            log_in(client, users[who])
+        token = form_token(client, "/console" if who is not None else "/login")
+        for (method, path), needed in DASHBOARD_ROUTES.items():
+            url = _fill(path)
+            if method == "GET":
+                response = client.get(url, follow_redirects=False)
+            else:
+                response = client.post(url, data={"csrf_token": token}, follow_redirects=False)
+            where = f"{method} {path} as {who or 'anonymous'}"
+            if level >= needed:
+                assert response.status_code not in (401, 403), f"{where}: refused ({response.status_code})"
+                assert not response.headers.get("location", "").startswith("/login"), (
+                    f"{where}: sent to login"
+                )
+            elif who is None:
+                expected = 303 if method == "GET" and not path.endswith(".json") else 401
+                assert response.status_code == expected, where
+            else:
+                assert response.status_code == 403, f"{where}: let in ({response.status_code})"
+    assert office_file.read_bytes() == before, "walking the routes changed nothing in the office file"
+
+
+def test_the_nav_offers_the_dashboard_to_managers_only(app: FastAPI, users: dict[Role, str]) -> None:
+    for role, shown in ((Role.staff, False), (Role.manager, True), (Role.admin, True)):
+        with TestClient(app) as client:
+            log_in(client, users[role])
+            page = client.get("/console").text
+            assert ('href="/dashboard"' in page) is shown, role
+
+
+# ------------------------------------------------------------------------------------------------ today
+
+
+def test_today_counts_the_morning(manager: TestClient, office: Office, clock: Clock) -> None:
+    morning = play_morning(office, clock)
+    figures = manager.get("/dashboard/today.json").json()["figures"]
+    assert figures["issued"] == 6
+    assert figures["served"] == 2
+    assert figures["no_show"] == 1
+    assert figures["waiting"] == len(morning.waiting) == 3
+    assert figures["counters_open"] == 2
+    assert figures["devices_offline"] == 1
+    assert figures["responses"] == 1 and figures["percent_satisfaction"] == pytest.approx(100.0)
+    assert figures["longest_wait_s"] == pytest.approx(30 * 60), "the last three waited 30 minutes"
+    page = manager.get("/dashboard").text
+    assert "กระดาษหมด" in page, "the kiosk's empty printer shows"
+    assert "รออยู่ขณะนี้" in page
+
+
+def test_today_json_does_not_eat_the_next_pages_message(admin: TestClient) -> None:
+    """The live part polls every few seconds: it must leave a saved-change message to the page."""
+    token = form_token(admin, "/admin/office/file")
+    text = admin.get("/admin/office/file").text
+    content = re.search(r'<textarea class="code" name="content"[^>]*>(.*?)</textarea>', text, re.S)
+    assert content
+    response = admin.post(
+        "/admin/office/file",
+        data={"csrf_token": token, "content": html.unescape(content.group(1))},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    admin.get("/dashboard/today.json")
+    assert "เริ่มเครื่องแม่ข่ายใหม่" in admin.get("/admin/office").text
+
+
+# ------------------------------------------------------------------------------------------------ exports
+
+
+def _export(client: TestClient, app: FastAPI, fmt: str, **fields: str) -> bytes:
+    token = form_token(client, "/dashboard/quarter")
+    response = client.post(
+        "/dashboard/export", data={"csrf_token": token, "format": fmt, **fields}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    page = response.headers["location"]
+    job_id = page.rsplit("/", 1)[1]
+    assert app.state.dashboard.exports.wait(job_id, 120), "the export finished"
+    progress = client.get(f"{page}/progress.json").json()
+    assert progress["state"] == "done" and progress["percent"] == 100
+    assert "ดาวน์โหลด" in client.get(page).text
+    download = client.get(progress["download"])
+    assert download.status_code == 200
+    assert progress["filename"] in download.headers["content-disposition"]
+    return download.content
+
+
+def test_xlsx_export_of_the_day_reads_back(
+    manager: TestClient, app: FastAPI, office: Office, clock: Clock
+) -> None:
+    play_morning(office, clock)
+    data = _export(manager, app, "xlsx", scope="period", first="2026-11-26", last="2026-11-26")
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    summary = workbook.worksheets[0]
+    values = {row[1]: row[2] for row in summary.iter_rows(values_only=True) if row and len(row) > 2}
+    assert values["Tickets issued"] == 6
+    assert values["Served"] == 2
+    assert values["No-show"] == 1
+    assert values["Survey respondents"] == 1
+    assert values["Percent satisfaction"] == pytest.approx(100.0)
+    assert any("เทศบาลตำบลบ้านสวนงาม" in str(cell) for cell in next(summary.iter_rows(values_only=True)))
+
+
+def _normalized(text: str) -> str:
+    """PDF text compared loosely (see tests/reports/test_exports.py: glyph order, sara am)."""
+    return unicodedata.normalize("NFC", "".join(text.split())).replace("ำ", "า")
+
+
+def test_pdf_export_of_the_quarter_has_its_title_and_due_dates(
+    manager: TestClient, app: FastAPI, office: Office, clock: Clock, tmp_path: Path
+) -> None:
+    play_morning(office, clock)
+    data = _export(manager, app, "pdf", scope="quarter", fy="2570", q="1")
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    text = _normalized("".join(page.extract_text() for page in reader.pages))
+    for expected in ("เทศบาลตำบลบ้านสวนงาม", "ไตรมาสที่1ปีงบประมาณพ.ศ.2570", "30ธันวาคม2569", "15มกราคม2570"):
+        assert _normalized(expected) in text, expected
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pdf = tmp_path / "quarter.pdf"
+    pdf.write_bytes(data)
+    target = SCREENSHOTS / "dashboard-export-pdf"
+    subprocess.run(
+        [pdftoppm, "-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(target)], check=True
+    )
+    assert target.with_suffix(".png").stat().st_size > 10_000
+
+
+def test_csv_export_is_a_zip_of_tables(manager: TestClient, app: FastAPI) -> None:
+    import zipfile
+
+    data = _export(manager, app, "csv", scope="quarter", fy="2570", q="1")
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert "summary.csv" in names and "services.csv" in names
+
+
+def test_an_export_belongs_to_its_user(manager: TestClient, app: FastAPI, users: dict[Role, str]) -> None:
+    token = form_token(manager, "/dashboard/quarter")
+    response = manager.post(
+        "/dashboard/export",
+        data={"csrf_token": token, "format": "csv", "scope": "quarter", "fy": "2570", "q": "1"},
+        follow_redirects=False,
+    )
+    page = response.headers["location"]
+    app.state.dashboard.exports.wait(page.rsplit("/", 1)[1], 60)
+    with TestClient(app) as other:
+        log_in(other, users[Role.admin])
+        assert other.get(f"{page}/file").status_code == 404
+        assert other.get(f"{page}/progress.json").status_code == 404
+
+
+# ------------------------------------------------------------------------------------------------ admin
+
+
+def test_a_bad_service_value_names_the_key_and_leaves_the_file(admin: TestClient, office_file: Path) -> None:
+    before = office_file.read_bytes()
+    page = admin.get("/admin/office/services/land-building-tax").text
+    assert 'value="ชำระภาษีที่ดินและสิ่งปลูกสร้าง"' in page
+    token = form_token(admin, "/admin/office/services/land-building-tax")
+    response = admin.post(
+        "/admin/office/services/land-building-tax",
+        data={
+            "csrf_token": token,
+            "name_th": "ชำระภาษีที่ดินและสิ่งปลูกสร้าง",
+            "name_en": "Land and building tax",
+            "group": "local",
+            "kind": "complete",
+            "prefix": "AB",
+            "agency_th": "กองคลัง",
+            "agency_en": "Finance Division",
+            "standard_minutes": "15",
+            "enabled": "on",
+        },
+    )
+    assert response.status_code == 400
+    assert "services[4].prefix" in response.text
+    assert "must be one capital Latin letter A-Z" in response.text
+    assert "ไม่ได้บันทึก" in response.text
+    assert office_file.read_bytes() == before
+
+
+def test_a_good_service_edit_is_saved_checked_and_waits_for_a_restart(
+    admin: TestClient, office_file: Path
+) -> None:
+    token = form_token(admin, "/admin/office/services/land-building-tax")
+    response = admin.post(
+        "/admin/office/services/land-building-tax",
+        data={
+            "csrf_token": token,
+            "name_th": "ชำระภาษีที่ดินและสิ่งปลูกสร้าง (ภ.ด.ส.)",
+            "name_en": "Land and building tax",
+            "group": "local",
+            "kind": "complete",
+            "prefix": "E",
+            "agency_th": "กองคลัง",
+            "agency_en": "Finance Division",
+            "standard_minutes": "20",
+            "daily_cap": "",
+            "enabled": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "เริ่มเครื่องแม่ข่ายใหม่" in response.text
+    saved = load_config(office_file).service_by_code("land-building-tax")
+    assert saved is not None and saved.standard_minutes == 20 and saved.name_th.endswith("(ภ.ด.ส.)")
+    assert office_file.with_name("office.toml.bak").exists(), "the previous file is kept"
+    page = admin.get("/admin/office").text
+    assert "มีการแก้ไขที่บันทึกแล้วแต่ยังไม่มีผล" in page, "saved, waiting for a restart"
+
+
+def test_the_raw_file_editor_keeps_comments(admin: TestClient, office_file: Path) -> None:
+    text = office_file.read_text("utf-8")
+    changed = text.replace('name_en = "Counter 1"', 'name_en = "Counter One"  # renamed at the meeting')
+    token = form_token(admin, "/admin/office/file")
+    response = admin.post("/admin/office/file", data={"csrf_token": token, "content": changed})
+    assert response.status_code == 200
+    assert office_file.read_text("utf-8") == changed
+    bad = changed.replace("max_calls_before_no_show = 3", "max_calls_before_no_show = 0")
+    response = admin.post("/admin/office/file", data={"csrf_token": token, "content": bad})
+    assert response.status_code == 400 and "queue.max_calls_before_no_show" in response.text
+    assert office_file.read_text("utf-8") == changed
+
+
+def test_a_file_changed_elsewhere_is_not_overwritten(admin: TestClient, office_file: Path) -> None:
+    office_file.write_text(office_file.read_text("utf-8").replace("Counter 1", "Desk 1"), "utf-8")
+    page = admin.get("/admin/office").text
+    assert "ไม่ตรงกับการตั้งค่าที่เครื่องแม่ข่ายใช้อยู่" in page
+    token = form_token(admin, "/admin/office/file")
+    response = admin.post("/admin/office/file", data={"csrf_token": token, "content": "x = 1"})
+    assert response.status_code == 400
+    assert "Desk 1" in office_file.read_text("utf-8")
+
+
+def test_devices_get_credentials_shown_once(admin: TestClient, tmp_path: Path) -> None:
+    files = BrokerFiles(tmp_path / "broker")
+    token = form_token(admin, "/admin/devices")
+    response = admin.post(
+        "/admin/devices", data={"csrf_token": token, "device_id": "kiosk-1", "role": "kiosk"}
+    )
+    assert response.status_code == 200
+    first = re.search(r'password = "([^"]+)"', html.unescape(response.text))
+    assert first, "the new password is on the page"
+    assert [d.id for d in list_devices(files)] == ["kiosk-1"]
+    assert first.group(1) not in html.unescape(admin.get("/admin/devices").text), "and never again"
+    rotated = admin.post("/admin/devices/kiosk-1/rotate", data={"csrf_token": token})
+    second = re.search(r'password = "([^"]+)"', html.unescape(rotated.text))
+    assert second and second.group(1) != first.group(1)
+    bad = admin.post("/admin/devices", data={"csrf_token": token, "device_id": "Kiosk/2", "role": "kiosk"})
+    assert bad.status_code == 400 and "a-z" in bad.text
+    removed = admin.post("/admin/devices/kiosk-1/remove", data={"csrf_token": token}, follow_redirects=True)
+    assert removed.status_code == 200 and list_devices(files) == []

@@ -1,0 +1,410 @@
+"""The sequencer on real databases, without MQTT: what kiosks, counters, boards and staff get from it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from common.contract import (
+    BoardCall,
+    BoardState,
+    Catalog,
+    CounterCommand,
+    CounterRejected,
+    CounterResult,
+    CounterState,
+    DeviceStatus,
+    SurveyAccepted,
+    SurveyRejected,
+    SurveyResponse,
+    TicketIssued,
+    TicketOffline,
+    TicketRejected,
+    TicketRequest,
+)
+from common.topics import Topics
+from common.vocabulary import CounterAction, DeviceRole, Outcome, Priority, TicketState
+from server.office import Office
+from server.store import Store, records
+from server.views import CaseStatus
+from tests.server.office_helpers import SITE, THURSDAY_9AM, barrier, office_config, start_office
+
+T = Topics(SITE)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store(db_url)
+    s.migrate()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def office(store: Store) -> Iterator[tuple[Office, Any, Any]]:
+    running = start_office(store)
+    yield running
+    running[0].stop()
+
+
+def take(office: Office, service: str = "reg", **kw: Any) -> TicketIssued:
+    reply = office.submit(TicketRequest(service=service, **kw), sender="kiosk-1").result(timeout=30)
+    assert isinstance(reply, TicketIssued), reply
+    return reply
+
+
+def act(office: Office, counter: str, action: CounterAction, **kw: Any) -> CounterResult | CounterRejected:
+    reply = office.counter_command(counter, CounterCommand(action=action, **kw)).result(timeout=30)
+    assert isinstance(reply, CounterResult | CounterRejected)
+    return reply
+
+
+def ok(reply: Any) -> CounterResult:
+    assert isinstance(reply, CounterResult), reply
+    return reply
+
+
+def test_a_ticket_is_called_announced_and_shown_on_board_and_counter(office: tuple[Office, Any, Any]) -> None:
+    o, published, _clock = office
+    assert isinstance(published.last(T.catalog()), Catalog)
+    first = take(o)
+    assert (first.number, first.waiting_ahead, first.business_date) == ("A001", 0, dt.date(2026, 11, 26))
+    assert first.status_url == f"http://127.0.0.1:8000/t/{first.ticket_id}?n=A001"
+    second = take(o, priority=Priority.elderly)
+    assert second.number == "A002" and second.waiting_ahead == 0
+    assert take(o).waiting_ahead == 2
+    ok(act(o, "c1", CounterAction.open, staff="สมศรี"))
+    called = ok(act(o, "c1", CounterAction.call_next))
+    assert called.ticket is not None and called.ticket.number == "A002"  # priority first
+    ok(act(o, "c1", CounterAction.recall))
+    barrier(o)
+    calls = published.messages(T.board_call())
+    assert [(c.number, c.counter_number, c.repeat) for c in calls] == [("A002", 1, 0), ("A002", 1, 1)]
+    assert isinstance(calls[0], BoardCall) and calls[0].service_name_th == "ทะเบียนราษฎร"
+    state = published.last(T.counter_state("c1"))
+    assert isinstance(state, CounterState)
+    assert state.open and state.staff == "สมศรี" and state.current is not None and state.current.calls == 2
+    assert state.waiting == 2
+    board = published.last(T.board_state())
+    assert isinstance(board, BoardState)
+    assert [(s.counter, s.number) for s in board.serving] == [("c1", "A002")]
+    assert [r.number for r in board.recent_calls] == ["A002"]
+    assert {w.service: w.waiting for w in board.waiting} == {"reg": 2, "tax": 0, "grant": 0}
+    # an unchanged counter's state is not published again
+    before = len(published.on(T.counter_state("c2")))
+    take(o, "tax")
+    barrier(o)
+    assert len(published.on(T.counter_state("c2"))) == before
+
+
+def test_a_resent_request_gets_the_same_bytes_and_no_second_ticket(
+    office: tuple[Office, Any, Any], store: Store
+) -> None:
+    o, published, _clock = office
+    request = TicketRequest(service="reg")
+    topic = T.ticket_request("kiosk-3")
+    o.receive(topic, request.encode())
+    barrier(o)
+    o.receive(topic, request.encode())
+    o.receive(topic, request.encode())
+    barrier(o)
+    replies = published.on(T.ticket_reply("kiosk-3"))
+    assert len(replies) == 3 and replies[0] == replies[1] == replies[2]
+    with store.read_engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(records.tickets_t)).scalar() == 1
+    # the web path: the same id twice gives the same reply
+    command = CounterCommand(action=CounterAction.open, staff="a")
+    first = o.counter_command("c2", command).result(timeout=30)
+    again = o.counter_command("c2", command).result(timeout=30)
+    assert first == again
+
+
+def test_an_event_id_from_another_sender_is_refused(office: tuple[Office, Any, Any]) -> None:
+    o, published, _clock = office
+    request = TicketRequest(service="reg")
+    o.receive(T.ticket_request("kiosk-1"), request.encode())
+    o.receive(T.ticket_request("kiosk-2"), request.encode())
+    barrier(o)
+    reply = published.last(T.ticket_reply("kiosk-2"))
+    assert isinstance(reply, TicketRejected) and reply.code == "invalid"
+
+
+def test_counter_rules_are_answered_with_codes(office: tuple[Office, Any, Any]) -> None:
+    o, _published, _clock = office
+    closed = act(o, "c1", CounterAction.call_next)
+    assert isinstance(closed, CounterRejected) and closed.code == "counter_closed"
+    assert closed.message_th == "ช่องบริการยังไม่เปิด"
+    ok(act(o, "c1", CounterAction.open))
+    empty = act(o, "c1", CounterAction.call_next)
+    assert isinstance(empty, CounterRejected) and empty.code == "queue_empty"
+    unknown = act(o, "c99", CounterAction.open)
+    assert isinstance(unknown, CounterRejected) and unknown.code == "unknown_counter"
+    take(o)
+    ok(act(o, "c1", CounterAction.call_next))
+    busy = act(o, "c1", CounterAction.close)
+    assert isinstance(busy, CounterRejected) and busy.code == "busy"
+    for _ in range(2):
+        ok(act(o, "c1", CounterAction.recall))
+    no_show = ok(act(o, "c1", CounterAction.recall))
+    assert no_show.ticket is not None and no_show.ticket.state is TicketState.no_show
+    assert "ไม่มาติดต่อ" in no_show.message_th and "no-show" in no_show.message_en
+
+
+def test_the_queue_resumes_exactly_after_a_restart(store: Store) -> None:
+    o, _published, clock = start_office(store)
+    for i in range(7):
+        take(o, ("reg", "tax", "grant")[i % 3], priority=Priority.monk if i in (2, 5) else Priority.none)
+    ok(act(o, "c1", CounterAction.open, staff="ก"))
+    ok(act(o, "c2", CounterAction.open))
+    ok(act(o, "c1", CounterAction.call_next))
+    ok(act(o, "c1", CounterAction.start))
+    ok(act(o, "c2", CounterAction.call_next))
+    ok(act(o, "c2", CounterAction.park))
+    ok(act(o, "c2", CounterAction.call_next))
+    ok(act(o, "c1", CounterAction.transfer, to_service="tax"))
+    before = o.queue.digest()
+    o.stop()  # as good as a SIGKILL: nothing is written at stop
+    again, published, _ = start_office(store, clock=clock)
+    try:
+        assert again.queue.digest() == before
+        assert take(again).number == "A004"
+        state = published.last(T.counter_state("c1"))
+        assert state.open and state.staff == "ก"
+    finally:
+        again.stop()
+
+
+def test_a_new_business_day_cancels_the_waiting_and_restarts_numbers(store: Store) -> None:
+    statuses: list[Any] = []
+    o, published, clock = start_office(store, set_server_status=statuses.append)
+    try:
+        take(o)
+        kept = take(o)
+        ok(act(o, "c1", CounterAction.open))
+        ok(act(o, "c1", CounterAction.call_next))
+        ok(act(o, "c1", CounterAction.start))
+        clock.set(dt.datetime(2026, 11, 26, 17, 0, 1, tzinfo=dt.UTC))  # 00:00:01 on Friday in Bangkok
+        barrier(o)
+        assert statuses[-1].business_date == dt.date(2026, 11, 27)
+        assert published.last(T.catalog()).business_date == dt.date(2026, 11, 27)
+        assert take(o).number == "A001"
+        # yesterday's ticket being served is still finished at its counter
+        done = ok(act(o, "c1", CounterAction.complete, outcome=Outcome.completed))
+        assert (
+            done.ticket is not None and done.ticket.number == "A001" and done.ticket.state is TicketState.done
+        )
+        with store.read_engine.connect() as connection:
+            row = records.find_ticket(connection, ticket_id=kept.ticket_id)
+            assert row is not None and row.state is TicketState.cancelled
+    finally:
+        o.stop()
+    # a server that was down over midnight closes the old day when it starts
+    clock.set(dt.datetime(2026, 11, 28, 2, 0, tzinfo=dt.UTC))
+    later, _, _ = start_office(store, clock=clock)
+    try:
+        assert later.queue.business_date == dt.date(2026, 11, 28)
+        assert [t.state for t in later.queue] == []
+    finally:
+        later.stop()
+
+
+def test_hours_close_and_open_the_catalog_on_time(store: Store) -> None:
+    config = office_config(issuing_hours={"thu": {"open": "08:30", "close": "16:00"}})
+    o, published, clock = start_office(store, config, clock=None)
+    try:
+        clock.set(dt.datetime(2026, 11, 26, 0, 0, tzinfo=dt.UTC))  # 07:00 local
+        refused = o.submit(TicketRequest(service="reg"), sender="kiosk-1").result(timeout=30)
+        assert isinstance(refused, TicketRejected) and refused.code == "office_closed"
+        catalog = published.last(T.catalog())
+        reg = next(s for s in catalog.services if s.code == "reg")
+        assert not reg.accepting and "08:30–16:00" in (reg.closed_reason_th or "")
+        clock.set(dt.datetime(2026, 11, 26, 1, 30, tzinfo=dt.UTC))  # 08:30 local
+        barrier(o)
+        assert published.last(T.catalog()).services[0].accepting
+        # staff may issue after hours from the console
+        clock.set(dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC))
+        late = o.issue_ticket(TicketRequest(service="reg"), check_hours=False).result(timeout=30)
+        assert isinstance(late, TicketIssued)
+    finally:
+        o.stop()
+
+
+def test_a_forwarded_matter_opens_a_case_staff_follow_up(office: tuple[Office, Any, Any]) -> None:
+    o, _published, _clock = office
+    take(o, "grant")
+    ok(act(o, "c1", CounterAction.open))
+    ok(act(o, "c1", CounterAction.call_next))
+    ok(act(o, "c1", CounterAction.start))
+    done = ok(act(o, "c1", CounterAction.complete, outcome=Outcome.forwarded, reference="ดย 123/2569"))
+    assert "ส่งเรื่องต่อ" in done.message_th
+    (case,) = o.cases().result(timeout=30)
+    assert (case.ticket, case.reference, case.status) == ("C001", "ดย 123/2569", CaseStatus.open)
+    assert case.due_on == dt.date(2026, 12, 3) and case.agency_th == "กรมกิจการเด็กและเยาวชน"
+    assert o.overdue_cases(dt.date(2026, 12, 3)) == []
+    assert [c.case_id for c in o.overdue_cases(dt.date(2026, 12, 4))] == [case.case_id]
+    updated = o.update_case(case.case_id, status=CaseStatus.done, note="อนุมัติแล้ว", staff="สมชาย").result(30)
+    assert updated is not None and updated.status is CaseStatus.done and updated.updated_by == "สมชาย"
+    assert o.cases().result(timeout=30) == []
+    assert len(o.cases(include_done=True).result(timeout=30)) == 1
+    assert o.update_case(str(uuid.uuid4()), status=CaseStatus.done, note="", staff="x").result(30) is None
+
+
+def test_a_survey_is_taken_once_for_a_served_ticket(office: tuple[Office, Any, Any]) -> None:
+    o, _published, _clock = office
+    ticket = take(o)
+    ok(act(o, "c1", CounterAction.open))
+
+    def rate(**kw: Any) -> Any:
+        response = SurveyResponse(ticket=ticket.number, answers={"result.overall": 5}, **kw)
+        return o.submit(response, sender="survey-1").result(timeout=30)
+
+    early = rate()
+    assert isinstance(early, SurveyRejected) and early.code == "ticket_not_served"
+    ok(act(o, "c1", CounterAction.call_next))
+    ok(act(o, "c1", CounterAction.start))
+    ok(act(o, "c1", CounterAction.complete, outcome=Outcome.completed))
+    bad = o.submit(SurveyResponse(ticket=ticket.number, answers={"nope": 5}), sender="survey-1").result(
+        timeout=30
+    )
+    assert isinstance(bad, SurveyRejected) and bad.code == "invalid_answers"
+    accepted = rate(demographics={"gender": "female"}, ticket_id=ticket.ticket_id)
+    assert isinstance(accepted, SurveyAccepted) and accepted.ticket == "A001"
+    twice = rate()
+    assert isinstance(twice, SurveyRejected) and twice.code == "already_rated"
+
+
+def test_offline_tickets_are_taken_in_their_place(office: tuple[Office, Any, Any]) -> None:
+    o, _published, _clock = office
+    take(o)  # A001 at 09:00
+    printed = THURSDAY_9AM - dt.timedelta(minutes=5)
+    offline = TicketOffline(service="reg", number="AD01", issued_at=printed)
+    reply = o.submit(offline, sender="kiosk-1").result(timeout=30)
+    assert isinstance(reply, TicketIssued) and reply.offline and reply.waiting_ahead == 0
+    wrong = TicketOffline(service="reg", number="AE01", issued_at=printed)  # kiosk-2's series
+    refused = o.submit(wrong, sender="kiosk-1").result(timeout=30)
+    assert isinstance(refused, TicketRejected) and refused.code == "invalid"
+    ok(act(o, "c1", CounterAction.open))
+    called = ok(act(o, "c1", CounterAction.call_next))
+    assert called.ticket is not None and called.ticket.number == "AD01"
+
+
+def test_bad_payloads_are_answered_counted_and_do_not_stop_the_server(
+    office: tuple[Office, Any, Any], store: Store
+) -> None:
+    o, published, _clock = office
+    topic = T.ticket_request("kiosk-5")
+    good_id = str(uuid.uuid4())
+    bad_payloads = [
+        b"\xff\xfe not json",
+        b"[1, 2]",
+        json.dumps({"type": "ticket.request", "v": 1, "id": good_id, "ts": "2026-11-26T02:00:00Z"}).encode(),
+        json.dumps({"type": "no.such", "v": 1}).encode(),
+        json.dumps({"type": "ticket.request", "v": 9, "service": "reg"}).encode(),
+        TicketRequest(service="reg").model_copy(update={"type": "counter.command"}).encode(),
+        CounterCommand(action=CounterAction.open).encode(),
+        b"{" * 300_000,
+    ]
+    for payload in bad_payloads:
+        o.receive(topic, payload)
+    o.receive(
+        T.ticket_request("kiosk-5").replace(SITE, "other-office"), TicketRequest(service="reg").encode()
+    )
+    o.receive(T.device_status("kiosk-5"), b"garbage")
+    good = TicketRequest(service="reg")
+    o.receive(topic, good.encode())
+    barrier(o)
+    replies = published.messages(T.ticket_reply("kiosk-5"))
+    codes = [r.code for r in replies if isinstance(r, TicketRejected)]
+    assert codes == [
+        "not_json",
+        "not_object",
+        "invalid",
+        "unknown_type",
+        "unknown_version",
+        "wrong_type",
+        "wrong_type",
+        "too_large",
+    ]
+    assert str(replies[2].request_id) == good_id and replies[0].request_id is None
+    assert all(r.message_th and r.message_en for r in replies if isinstance(r, TicketRejected))
+    assert isinstance(replies[-1], TicketIssued) and replies[-1].request_id == good.id
+    with store.read_engine.connect() as connection:
+        counts = records.rejection_counts(connection)
+    assert counts["not_json"] == 2  # the garbage status too
+    assert (counts["invalid"], counts["wrong_type"], counts["wrong_site"]) == (1, 2, 1)
+
+
+def test_presence_lists_kiosks_that_lost_the_server_on_the_board(office: tuple[Office, Any, Any]) -> None:
+    o, published, _clock = office
+    status = DeviceStatus(device="kiosk-2", role=DeviceRole.kiosk, online=True, server_reachable=False)
+    o.receive(T.device_status("kiosk-2"), status.encode())
+    barrier(o)
+    assert published.last(T.board_state()).kiosks_offline == ["kiosk-2"]
+    back = status.model_copy(update={"server_reachable": True})
+    o.receive(T.device_status("kiosk-2"), back.encode())
+    barrier(o)
+    assert published.last(T.board_state()).kiosks_offline == []
+
+
+def test_a_failing_batch_is_retried_one_by_one(
+    office: tuple[Office, Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    o, _published, _clock = office
+    real = records.insert_transitions
+    failures = {"left": 1}
+
+    def flaky(connection: Any, transitions: Any) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("disk trouble")
+        real(connection, transitions)
+
+    monkeypatch.setattr(records, "insert_transitions", flaky)
+    futures: list[Future[Any]] = [o.submit(TicketRequest(service="reg"), sender="kiosk-1") for _ in range(20)]
+    numbers = sorted(f.result(timeout=30).number for f in futures)
+    assert numbers == [f"A{i:03d}" for i in range(1, 21)]
+
+    def broken(connection: Any, transitions: Any) -> None:
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(records, "insert_transitions", broken)
+    reply = o.submit(TicketRequest(service="reg"), sender="kiosk-1").result(timeout=30)
+    assert isinstance(reply, TicketRejected) and reply.code == "internal_error"
+    monkeypatch.setattr(records, "insert_transitions", real)
+    assert take(o).number == "A021"
+
+
+def test_concurrent_submitters_get_gapless_numbers_in_few_transactions(
+    office: tuple[Office, Any, Any],
+) -> None:
+    o, _published, _clock = office
+    futures = [
+        o.submit(TicketRequest(service=("reg", "tax")[i % 2]), sender=f"kiosk-{i % 12 + 1}")
+        for i in range(400)
+    ]
+    replies = [f.result(timeout=60) for f in futures]
+    for prefix in "AB":
+        seqs = sorted(int(r.number[1:]) for r in replies if r.number[0] == prefix)
+        assert seqs == list(range(1, 201))
+
+
+def test_counter_panel_lists_what_the_console_shows(office: tuple[Office, Any, Any]) -> None:
+    o, _published, _clock = office
+    take(o)
+    take(o, "tax", priority=Priority.disabled)
+    take(o, "grant")
+    ok(act(o, "c2", CounterAction.open, staff="ข"))
+    panel = o.counter_panel("c2").result(timeout=30)
+    assert panel.open and panel.staff == "ข" and panel.current is None
+    assert [t.number for t in panel.waiting] == ["A001", "C001"]  # c2 does not serve tax
+    assert dataclasses.is_dataclass(panel)
+    with pytest.raises(KeyError):
+        o.counter_panel("c99").result(timeout=30)

@@ -1,0 +1,252 @@
+"""The office server through the real broker, on SQLite and PostgreSQL: many kiosks at once, counters,
+a display that comes late, resends, and every kind of bad payload."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from common.contract import (
+    MAX_PAYLOAD_BYTES,
+    BoardState,
+    Catalog,
+    CounterCommand,
+    CounterResult,
+    CounterState,
+    ServerStatus,
+    TicketIssued,
+    TicketRejected,
+    TicketRequest,
+    decode,
+)
+from common.topics import Topics
+from common.vocabulary import CounterAction, Outcome, Priority
+from server.runtime import ServerRuntime, ServerSettings
+from tests.server.mqtt_helpers import Device
+from tests.server.office_helpers import SITE, office_config
+
+pytestmark = pytest.mark.broker
+
+T = Topics(SITE)
+KIOSKS = [f"kiosk-{i}" for i in range(1, 11)]
+TICKETS_PER_KIOSK = 15
+
+
+@pytest.fixture
+def server(broker: Any, db_url: str) -> Iterator[ServerRuntime]:
+    user, password = broker.credentials("server")
+    settings = ServerSettings(
+        config=office_config(),
+        database_url=db_url,
+        mqtt_host=broker.host,
+        mqtt_port=broker.port,
+        username=user,
+        password=password,
+        mqtt_client_id=f"test-server-{uuid.uuid4().hex[:8]}",
+    )
+    runtime = ServerRuntime(settings)
+    runtime.start()
+    assert runtime.link.connected
+    yield runtime
+    runtime.stop()
+
+
+def kiosk(broker: Any, device_id: str) -> Device:
+    return Device(broker, device_id, [T.ticket_reply(device_id)])
+
+
+def test_many_kiosks_and_counters_at_once(broker: Any, server: ServerRuntime) -> None:
+    kiosks = [kiosk(broker, k) for k in KIOSKS]
+    counters = [Device(broker, f"counter-{i}", [T.counter_reply(f"c{i}")]) for i in (1, 2, 3)]
+    sent: dict[str, list[TicketRequest]] = {k.device_id: [] for k in kiosks}
+    try:
+        for i, c in enumerate(counters, start=1):
+            c.send(T.counter_command(f"c{i}"), CounterCommand(action=CounterAction.open, staff=f"staff {i}"))
+
+        def take_tickets(device: Device) -> None:
+            for n in range(TICKETS_PER_KIOSK):
+                request = TicketRequest(
+                    service=("reg", "tax", "grant")[n % 3],
+                    priority=Priority.elderly if n == 4 else Priority.none,
+                )
+                sent[device.device_id].append(request)
+                device.send(T.ticket_request(device.device_id), request)
+
+        def serve(device: Device, counter: str) -> None:
+            for _ in range(5):
+                for action in (CounterAction.call_next, CounterAction.start):
+                    device.send(T.counter_command(counter), CounterCommand(action=action))
+                done = CounterCommand(action=CounterAction.complete, outcome=Outcome.completed)
+                device.send(T.counter_command(counter), done)
+
+        workers = [threading.Thread(target=take_tickets, args=(k,)) for k in kiosks]
+        workers += [
+            threading.Thread(target=serve, args=(c, f"c{i}")) for i, c in enumerate(counters, start=1)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        for device in kiosks:
+            device.wait(lambda d=device: len(d.on(T.ticket_reply(d.device_id))) >= TICKETS_PER_KIOSK)
+        for i, device in enumerate(counters, start=1):
+            device.wait(lambda d=device, i=i: len(d.on(T.counter_reply(f"c{i}"))) >= 16)
+
+        # exactly one reply per request, each naming its request
+        issued: list[TicketIssued] = []
+        for device in kiosks:
+            replies = device.messages(T.ticket_reply(device.device_id))
+            assert sorted(str(r.request_id) for r in replies) == sorted(
+                str(r.id) for r in sent[device.device_id]
+            )
+            assert all(isinstance(r, TicketIssued) for r in replies)
+            issued += replies
+        # gapless numbers per prefix
+        for prefix, count in (("A", 50), ("B", 50), ("C", 50)):
+            seqs = sorted(int(t.number[1:]) for t in issued if t.number[0] == prefix)
+            assert seqs == list(range(1, count + 1))
+        # a resend is answered with the very same bytes
+        first = kiosks[0]
+        original = first.on(T.ticket_reply(first.device_id))[0]
+        request_id = decode(original).request_id  # type: ignore[union-attr]
+        request = next(r for r in sent[first.device_id] if r.id == request_id)
+        first.send(T.ticket_request(first.device_id), request)
+        first.wait(lambda: len(first.on(T.ticket_reply(first.device_id))) == TICKETS_PER_KIOSK + 1)
+        assert first.on(T.ticket_reply(first.device_id))[-1] == original
+
+        # a display that connects now gets the current board, counters, catalog and server status
+        display = Device(
+            broker, "display-1", [T.board_state(), T.counter_state("c1"), T.catalog(), T.server_status()]
+        )
+        try:
+            display.wait(
+                lambda: all(
+                    display.on(t)
+                    for t in (T.board_state(), T.counter_state("c1"), T.catalog(), T.server_status())
+                )
+            )
+            board = display.messages(T.board_state())[-1]
+            assert isinstance(board, BoardState)
+            assert board == server.office.board
+            assert len(board.serving) == 3
+            waiting = {w.service: w.waiting for w in board.waiting}
+            assert waiting == {s: _waiting(server, s) for s in ("reg", "tax", "grant")}
+            state = display.messages(T.counter_state("c1"))[-1]
+            assert isinstance(state, CounterState) and state.open and state.staff == "staff 1"
+            catalog = display.messages(T.catalog())[-1]
+            assert isinstance(catalog, Catalog) and [s.code for s in catalog.services] == [
+                "reg",
+                "tax",
+                "grant",
+            ]
+            status = display.messages(T.server_status())[-1]
+            assert isinstance(status, ServerStatus) and status.online and status.business_date is not None
+        finally:
+            display.close()
+    finally:
+        for device in kiosks + counters:
+            device.close()
+
+
+def _waiting(server: ServerRuntime, service: str) -> int:
+    return server.office.call(lambda _c: server.office.queue.waiting_count(service)).result(30)
+
+
+def test_bad_payloads_are_refused_with_a_reason_and_counted(broker: Any, server: ServerRuntime) -> None:
+    device = kiosk(broker, "kiosk-11")
+    counter = Device(broker, "counter-4", [T.counter_reply("c4")])
+    topic = T.ticket_request("kiosk-11")
+    readable_id = str(uuid.uuid4())
+    misplaced = CounterCommand(action=CounterAction.open)
+    payloads = {
+        "not_json": b"\x00\x01 binary",
+        "not_object": b'"a string"',
+        "unknown_type": json.dumps({"type": "ticket.steal", "v": 1}).encode(),
+        "unknown_version": json.dumps({"type": "ticket.request", "v": 2, "service": "reg"}).encode(),
+        "wrong_type": misplaced.encode(),
+        "invalid": json.dumps(
+            {
+                "type": "ticket.request",
+                "v": 1,
+                "id": readable_id,
+                "ts": "2026-11-26T02:00:00Z",
+                "service": "NO SUCH",
+            }
+        ).encode(),
+        # larger than the contract allows, smaller than the broker's packet limit
+        "too_large": b" " * (MAX_PAYLOAD_BYTES + 100),
+    }
+    try:
+        for payload in payloads.values():
+            device.send(topic, payload)
+        device.wait(lambda: len(device.on(T.ticket_reply("kiosk-11"))) == len(payloads))
+        replies = device.messages(T.ticket_reply("kiosk-11"))
+        assert [r.code for r in replies] == list(payloads)
+        assert all(isinstance(r, TicketRejected) and r.message_th and r.message_en for r in replies)
+        request_ids = [str(r.request_id) if r.request_id else None for r in replies]
+        assert request_ids == [None] * 4 + [str(misplaced.id), readable_id, None]
+        unknown_service = TicketRequest(service="nope")
+        device.send(topic, unknown_service)
+        # a counter command for a counter that does not exist is refused on its own reply topic
+        counter.send(T.counter_command("c4"), CounterCommand(action=CounterAction.call_next))
+        good = TicketRequest(service="reg")
+        device.send(topic, good)
+        device.wait(lambda: len(device.on(T.ticket_reply("kiosk-11"))) == len(payloads) + 2)
+        *_, refused, answered = device.messages(T.ticket_reply("kiosk-11"))
+        assert isinstance(refused, TicketRejected) and refused.code == "unknown_service"
+        assert isinstance(answered, TicketIssued) and answered.request_id == good.id
+        counter.wait(lambda: bool(counter.on(T.counter_reply("c4"))))
+        assert counter.messages(T.counter_reply("c4"))[0].code == "counter_closed"
+        with server.store.read_engine.connect() as connection:
+            from server.store.records import rejection_counts
+
+            counts = rejection_counts(connection)
+        assert all(counts.get(code, 0) >= 1 for code in payloads)
+    finally:
+        device.close()
+        counter.close()
+
+
+def test_a_clean_stop_says_offline(broker: Any, db_url: str) -> None:
+    user, password = broker.credentials("server")
+    runtime = ServerRuntime(
+        ServerSettings(
+            config=office_config(),
+            database_url=db_url,
+            mqtt_host=broker.host,
+            mqtt_port=broker.port,
+            username=user,
+            password=password,
+            mqtt_client_id=f"test-server-{uuid.uuid4().hex[:8]}",
+        )
+    )
+    runtime.start()
+    watcher = Device(broker, "display-2", [T.server_status()])
+    try:
+        watcher.wait(lambda: any(decode(p).online for p in watcher.on(T.server_status())))  # type: ignore[union-attr]
+        runtime.stop()
+        watcher.wait(lambda: decode(watcher.on(T.server_status())[-1]).online is False)  # type: ignore[union-attr]
+    finally:
+        watcher.close()
+
+
+def test_counter_result_names_the_ticket(broker: Any, server: ServerRuntime) -> None:
+    device = kiosk(broker, "kiosk-12")
+    counter = Device(broker, "counter-5", [T.counter_reply("c5")])
+    try:
+        device.send(T.ticket_request("kiosk-12"), TicketRequest(service="grant"))
+        device.wait(lambda: bool(device.on(T.ticket_reply("kiosk-12"))))
+        for action in (CounterAction.open, CounterAction.call_next):
+            counter.send(T.counter_command("c5"), CounterCommand(action=action))
+        counter.wait(lambda: len(counter.on(T.counter_reply("c5"))) == 2)
+        called = counter.messages(T.counter_reply("c5"))[-1]
+        assert isinstance(called, CounterResult) and called.ticket is not None
+        assert called.ticket.number == "C001" and called.message_th == "เรียกหมายเลข C001"
+    finally:
+        device.close()
+        counter.close()
