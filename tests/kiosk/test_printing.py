@@ -17,7 +17,7 @@ from PIL import Image, ImageChops
 
 from common.config import PrinterConfig
 from common.vocabulary import Lang, PrinterState, Priority
-from kiosk.printing import ABANDON_GRACE_S, TicketPrinter
+from kiosk.printing import ABANDON_GRACE_S, TicketPrinter, raster_bytes
 from kiosk.ticket_image import TicketPrint, render_ticket
 from tests.kiosk.fake_printer import FakePrinter
 
@@ -240,6 +240,33 @@ def test_printing_from_a_worker_thread(ticket: Image.Image, fake: FakePrinter) -
     assert done.is_set()
     result, on_main = results[0]
     assert result.ok and not on_main
+
+
+def _escpos_raster(image: Image.Image) -> bytes:
+    """What python-escpos itself writes for `image` as GS v 0 (the slow path through RGBA and back)."""
+    out = Dummy()
+    out.profile.profile_data = {**out.profile.profile_data, "media": {"width": {"pixels": image.width}}}
+    out.image(image, impl="bitImageRaster", center=False)
+    return bytes(out.output)
+
+
+def test_our_raster_is_byte_for_byte_what_python_escpos_writes(ticket: Image.Image) -> None:
+    speckled = Image.effect_noise((576, 2100), 90).convert("1")  # three fragments, the last a short one
+    for image in (ticket, speckled, Image.new("1", (576, 1), 1)):
+        assert raster_bytes(image) == _escpos_raster(image)
+    assert (
+        TicketPrinter(PrinterConfig(kind="none")).ticket_bytes(ticket)
+        == INIT + _escpos_raster(ticket) + FEED_AND_CUT
+    )
+    with pytest.raises(ValueError, match="whole number of bytes wide"):
+        raster_bytes(Image.new("1", (575, 10), 1))
+
+
+def test_a_greyscale_image_still_prints_through_python_escpos() -> None:
+    grey = Image.new("L", (576, 40), 255)
+    grey.paste(0, (100, 10, 200, 30))
+    decoded = decode_raster(TicketPrinter(PrinterConfig(kind="none")).ticket_bytes(grey))
+    assert ImageChops.invert(decoded).getbbox() == (100, 10, 200, 30)
 
 
 def test_image_narrower_than_the_paper_is_centred() -> None:
