@@ -25,10 +25,21 @@ COMMAND_MODULES: tuple[str, ...] = (
     "server.chaos",
 )
 
+DEVICE_COMMANDS: dict[str, str] = {"kiosk": "kiosk.cli", "display": "counter_display.cli"}
+"""Commands that run on a device's small computer: `khiu kiosk …` registers only its own module, so a
+kiosk does not import (and keep in memory for its whole life) the server's database and web layers
+just to parse its command line."""
+
 Handler = Callable[[argparse.Namespace], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _device_module(argv: Sequence[str]) -> str | None:
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    return DEVICE_COMMANDS.get(command) if command is not None else None
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The whole `khiu` parser; for a device command in `argv`, only that command's module."""
     parser = argparse.ArgumentParser(
         prog="khiu",
         description="Khiu (คิว): queue and satisfaction survey for One Stop Service centres.",
@@ -38,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     admin = sub.add_parser("admin", help="administration: devices, credentials, TLS, backups, data")
     admin_sub = admin.add_subparsers(dest="admin_command", metavar="ADMIN_COMMAND")
     admin.set_defaults(handler=lambda _args: _print_help(admin))
-    for name in COMMAND_MODULES:
+    device_module = _device_module(argv)
+    for name in (device_module,) if device_module is not None else COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -55,7 +67,8 @@ def _print_help(parser: argparse.ArgumentParser) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
