@@ -18,7 +18,6 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from bench.clients import Requester
 from bench.harness import BenchOffice, start_office
 from bench.registry import BenchContext, Benchmark
 from bench.report import BenchResult, Figure
+from bench.screen import virtual_screen
 from common.contract import CounterCommand, CounterResult, TicketRequest
 from common.paths import REPO_ROOT
 from common.topics import Topics
@@ -189,39 +189,6 @@ def probe_main(argv: list[str]) -> int:
 
 
 # ============================================================================== the benchmark's process
-
-
-@contextlib.contextmanager
-def virtual_screen(size: tuple[int, int]) -> Iterator[str]:
-    """A private Xvfb of exactly `size` (the board is measured at Full HD whatever the caller's
-    display is); without Xvfb, this machine's display."""
-    if shutil.which("Xvfb") is None:
-        display = os.environ.get("DISPLAY")
-        if not display:
-            raise RuntimeError("the board benchmark needs Xvfb (apt-get install xvfb) or a display")
-        yield display
-        return
-    read_fd, write_fd = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as reader:
-        number = reader.readline().strip()
-    try:
-        if not number:
-            raise RuntimeError("Xvfb did not start")
-        yield f":{number}"
-    finally:
-        xvfb.terminate()
-        try:
-            xvfb.wait(5)
-        except subprocess.TimeoutExpired:
-            xvfb.kill()
-            xvfb.wait()
 
 
 @dataclass
@@ -443,7 +410,7 @@ def run(ctx: BenchContext) -> BenchResult:
     office_dir.mkdir()
     with (
         start_office(office_dir, kiosks=1, counters=1, displays=2) as office,
-        virtual_screen(SCREEN) as display,
+        virtual_screen(SCREEN, "board") as display,
         start_board(office, ctx.work_dir, display, clips) as board,
     ):
         samples = measure(office, board, calls)

@@ -18,13 +18,11 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ import tomli_w
 from bench.harness import BenchOffice, start_office
 from bench.registry import BenchContext, Benchmark
 from bench.report import BenchResult, Figure
+from bench.screen import virtual_screen
 from common.paths import REPO_ROOT
 from server.simulation.summary import percentile
 
@@ -58,39 +57,6 @@ START_WAIT_S = 60.0
 
 
 # ---------------------------------------------------------------------------------------------- screen
-
-
-@contextlib.contextmanager
-def virtual_screen(size: tuple[int, int]) -> Iterator[str]:
-    """A private Xvfb of exactly `size`, so figures do not depend on the caller's display; without Xvfb,
-    the caller's DISPLAY."""
-    if shutil.which("Xvfb") is None:
-        display = os.environ.get("DISPLAY")
-        if not display:
-            raise RuntimeError("the kiosk benchmark needs Xvfb (apt-get install xvfb) or a display")
-        yield display
-        return
-    read_fd, write_fd = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as reader:
-        number = reader.readline().strip()
-    try:
-        if not number:
-            raise RuntimeError("Xvfb did not start")
-        yield f":{number}"
-    finally:
-        xvfb.terminate()
-        try:
-            xvfb.wait(5)
-        except subprocess.TimeoutExpired:
-            xvfb.kill()
-            xvfb.wait()
 
 
 # ---------------------------------------------------------------------------------------------- kiosk
@@ -352,7 +318,7 @@ def run(ctx: BenchContext) -> BenchResult:
     with (
         start_office(office_dir, kiosks=1, counters=2, displays=1) as office,
         FakePrinter() as printer,
-        virtual_screen(SCREEN) as display,
+        virtual_screen(SCREEN, "kiosk") as display,
     ):
         with_printer = ctx.options.get("printer", "network") != "none"  # diagnostic: --set printer=none
         files = kiosk_files(office, ctx.work_dir, printer.port if with_printer else None)
