@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import compress
 from typing import TypeVar
 
 from common.config import OfficeConfig
@@ -216,6 +217,125 @@ class CaseFacts:
         return max(0, (end - self.due_on).days)
 
 
+_PRIORITIES = {p.value: p for p in Priority}
+_STATES = {s.value: s for s in TicketState}
+_OUTCOMES = {o.value: o for o in Outcome}
+
+
+@dataclass(frozen=True, slots=True)
+class TicketColumns:
+    """The tickets of a period column by column: the fields of `TicketFacts`, one sequence each, all of
+    the same length, with priority, state and outcome as their plain values ("done", not
+    `TicketState.done`). The store fills them straight from its rows: a quarter is fifty thousand
+    tickets, and an object per ticket costs more than the query. `of` makes them from facts."""
+
+    ids: Sequence[str]
+    numbers: Sequence[str]
+    services: Sequence[str]
+    dates: Sequence[dt.date]
+    hours: Sequence[int]
+    priorities: Sequence[str]
+    states: Sequence[str]
+    counters: Sequence[str | None]
+    waits: Sequence[float | None]
+    service_times: Sequence[float | None]
+    totals: Sequence[float | None]
+    outcomes: Sequence[str | None]
+    offline: Sequence[bool]
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        for name in self.__slots__:
+            if len(getattr(self, name)) != n:
+                found = len(getattr(self, name))
+                raise ValueError(f"ticket columns: {name} has {found} values for {n} tickets")
+        if not n:
+            return
+        if min(self.hours) < 0 or max(self.hours) > 23:
+            bad = next(i for i, hour in enumerate(self.hours) if not 0 <= hour <= 23)
+            raise ValueError(f"ticket {self.numbers[bad]}: hour_issued must be 0..23 (got {self.hours[bad]})")
+        for name, values, known in (
+            ("priority", set(self.priorities), _PRIORITIES),
+            ("state", set(self.states), _STATES),
+            ("outcome", set(self.outcomes).difference({None}), _OUTCOMES),
+        ):
+            unknown = values.difference(known)
+            if unknown:
+                raise ValueError(f"ticket columns: unknown {name} {sorted(map(str, unknown))}")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def of(cls, tickets: Iterable[TicketFacts]) -> TicketColumns:
+        listed = list(tickets)
+        return cls(
+            ids=[t.ticket_id for t in listed],
+            numbers=[t.number for t in listed],
+            services=[t.service for t in listed],
+            dates=[t.business_date for t in listed],
+            hours=[t.hour_issued for t in listed],
+            priorities=[t.priority.value for t in listed],
+            states=[t.state.value for t in listed],
+            counters=[t.counter for t in listed],
+            waits=[t.wait_s for t in listed],
+            service_times=[t.service_s for t in listed],
+            totals=[t.total_s for t in listed],
+            outcomes=[None if t.outcome is None else t.outcome.value for t in listed],
+            offline=[t.offline for t in listed],
+        )
+
+    def facts(self) -> list[TicketFacts]:
+        """One `TicketFacts` per ticket."""
+        return [
+            TicketFacts(
+                ticket_id=ticket_id,
+                number=number,
+                service=service,
+                business_date=day,
+                hour_issued=hour,
+                priority=_PRIORITIES[priority],
+                state=_STATES[state],
+                counter=counter,
+                wait_s=wait,
+                service_s=service_time,
+                total_s=total,
+                outcome=None if outcome is None else _OUTCOMES[outcome],
+                offline=offline,
+            )
+            for (
+                ticket_id,
+                number,
+                service,
+                day,
+                hour,
+                priority,
+                state,
+                counter,
+                wait,
+                service_time,
+                total,
+                outcome,
+                offline,
+            ) in zip(
+                self.ids,
+                self.numbers,
+                self.services,
+                self.dates,
+                self.hours,
+                self.priorities,
+                self.states,
+                self.counters,
+                self.waits,
+                self.service_times,
+                self.totals,
+                self.outcomes,
+                self.offline,
+                strict=True,
+            )
+        ]
+
+
 # ------------------------------------------------------------------------------------------------ report
 
 
@@ -393,73 +513,169 @@ class Report:
 K = TypeVar("K", bound=Hashable)
 
 
-def _within_standard(ticket: TicketFacts, standard_minutes: int | None) -> bool | None:
-    """True/False for a served ticket with a timed outcome and a known standard; None otherwise."""
-    if (
-        ticket.state is not TicketState.done
-        or ticket.outcome not in TIMED_OUTCOMES
-        or ticket.total_s is None
-        or standard_minutes is None
-    ):
-        return None
-    return ticket.total_s <= standard_minutes * 60
+class _Group:
+    """What a row of a breakdown is made of: one group of tickets' counts and durations."""
+
+    __slots__ = ("offline", "priority", "services", "states", "timed", "waits", "within")
+
+    def __init__(self) -> None:
+        self.states: dict[str, int] = {}
+        """State value → tickets."""
+        self.priority = 0
+        self.offline = 0
+        self.timed = 0
+        self.within = 0
+        self.waits: list[float] = []
+        """Wait times, sorted."""
+        self.services: list[float] = []
+        """Service times of the served, sorted."""
+
+    def counts(self) -> TicketCounts:
+        by_state = self.states
+        return TicketCounts(
+            issued=sum(by_state.values()),
+            served=by_state.get(_DONE, 0),
+            no_show=by_state.get(TicketState.no_show.value, 0),
+            cancelled=by_state.get(TicketState.cancelled.value, 0),
+            in_queue=sum(by_state.get(s.value, 0) for s in IN_QUEUE_STATES),
+            priority=self.priority,
+            offline=self.offline,
+        )
+
+    @classmethod
+    def merged(cls, groups: Iterable[_Group]) -> _Group:
+        """Several groups as one (a service group is its services), times sorted again (cheap: the
+        sort finds the sorted runs)."""
+        merged = cls()
+        states: Counter[str] = Counter()
+        for group in groups:
+            states.update(group.states)
+            merged.priority += group.priority
+            merged.offline += group.offline
+            merged.timed += group.timed
+            merged.within += group.within
+            merged.waits += group.waits
+            merged.services += group.services
+        merged.states = dict(states)
+        merged.waits.sort()
+        merged.services.sort()
+        return merged
 
 
-def _counts(tickets: Sequence[TicketFacts]) -> TicketCounts:
-    by_state: dict[TicketState, int] = defaultdict(int)
-    for t in tickets:
-        by_state[t.state] += 1
-    return TicketCounts(
-        issued=len(tickets),
-        served=by_state[TicketState.done],
-        no_show=by_state[TicketState.no_show],
-        cancelled=by_state[TicketState.cancelled],
-        in_queue=sum(by_state[s] for s in IN_QUEUE_STATES),
-        priority=sum(1 for t in tickets if t.priority is not Priority.none),
-        offline=sum(1 for t in tickets if t.offline),
-    )
+_NO_TICKETS = _Group()
+_DONE = TicketState.done.value
+_TIMED_VALUES = frozenset(o.value for o in TIMED_OUTCOMES)
 
 
-def _row(
-    key: str,
-    label: tuple[str, str],
-    tickets: Sequence[TicketFacts],
-    standards: Mapping[str, int],
-    standard_minutes: int | None = None,
-) -> TicketRow:
-    flags = [_within_standard(t, standards.get(t.service)) for t in tickets]
-    timed = sum(1 for f in flags if f is not None)
+class _Tickets:
+    """The period's tickets prepared once for every breakdown: per ticket whether it counts as a
+    priority, offline or timed ticket (and if so within the standard time), and the indexes of the
+    known wait and service times in ascending order of the time, so that each group's times come out
+    sorted without sorting them again."""
+
+    def __init__(self, columns: TicketColumns, standards: Mapping[str, int | None]) -> None:
+        self.columns = columns
+        none = Priority.none.value
+        self.priority = [p != none for p in columns.priorities]
+        done = _DONE
+        timed_outcomes = _TIMED_VALUES
+        # Within the standard: a served ticket of a timed outcome with a known time in the office
+        # and a known standard; None when not compared.
+        self.within: list[bool | None] = [
+            None
+            if state != done or outcome not in timed_outcomes or total is None or standard is None
+            else total <= standard * 60
+            for state, outcome, total, standard in zip(
+                columns.states,
+                columns.outcomes,
+                columns.totals,
+                map(standards.get, columns.services),
+                strict=True,
+            )
+        ]
+        self.timed = [flag is not None for flag in self.within]
+        self.in_time = [flag is True for flag in self.within]
+        waits = {i: float(w) for i, w in enumerate(columns.waits) if w is not None}
+        served = {
+            i: float(v)
+            for i, (v, state) in enumerate(zip(columns.service_times, columns.states, strict=True))
+            if v is not None and state == done
+        }
+        self.wait_order = sorted(waits, key=waits.__getitem__)
+        self.wait_sorted = [waits[i] for i in self.wait_order]
+        self.service_order = sorted(served, key=served.__getitem__)
+        self.service_sorted = [served[i] for i in self.service_order]
+
+    def groups(self, keys: Sequence[K]) -> dict[K, _Group]:
+        """The tickets grouped by `keys` (one key per ticket), every figure of a row accumulated."""
+        groups: dict[K, _Group] = {}
+        for (key, state), n in Counter(zip(keys, self.columns.states, strict=True)).items():
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _Group()
+            group.states[state] = n
+        for key, n in Counter(compress(keys, self.priority)).items():
+            groups[key].priority = n
+        for key, n in Counter(compress(keys, self.columns.offline)).items():
+            groups[key].offline = n
+        for key, n in Counter(compress(keys, self.timed)).items():
+            groups[key].timed = n
+        for key, n in Counter(compress(keys, self.in_time)).items():
+            groups[key].within = n
+        add = {key: group.waits.append for key, group in groups.items()}
+        for key, value in zip(map(keys.__getitem__, self.wait_order), self.wait_sorted, strict=True):
+            add[key](value)
+        add = {key: group.services.append for key, group in groups.items()}
+        for key, value in zip(map(keys.__getitem__, self.service_order), self.service_sorted, strict=True):
+            add[key](value)
+        return groups
+
+    def total(self) -> _Group:
+        group = _Group()
+        group.states = dict(Counter(self.columns.states))
+        group.priority = sum(self.priority)
+        group.offline = sum(1 for flag in self.columns.offline if flag)
+        group.timed = sum(self.timed)
+        group.within = sum(self.in_time)
+        group.waits = self.wait_sorted
+        group.services = self.service_sorted
+        return group
+
+
+def _regrouped(groups: Mapping[str, _Group], key_of: Mapping[str, str]) -> dict[str, _Group]:
+    """Groups of services regrouped by something of the service (its group or kind; "" if unknown)."""
+    parts: dict[str, list[_Group]] = defaultdict(list)
+    for code, group in groups.items():
+        parts[key_of.get(code, "")].append(group)
+    return {key: _Group.merged(found) for key, found in parts.items()}
+
+
+def _row(key: str, label: tuple[str, str], group: _Group, standard_minutes: int | None = None) -> TicketRow:
     return TicketRow(
         key=key,
         label_th=label[0],
         label_en=label[1],
-        counts=_counts(tickets),
-        wait=stats.summarize_durations(t.wait_s for t in tickets),
-        service=stats.summarize_durations(t.service_s for t in tickets if t.state is TicketState.done),
-        within_standard=stats.share_true(flags),
-        timed=timed,
+        counts=group.counts(),
+        wait=stats.summarize_sorted_durations(group.waits),
+        service=stats.summarize_sorted_durations(group.services),
+        within_standard=stats.share(group.within, group.timed),
+        timed=group.timed,
         standard_minutes=standard_minutes,
     )
 
 
-def _group_by(tickets: Iterable[TicketFacts], key: Callable[[TicketFacts], K]) -> dict[K, list[TicketFacts]]:
-    groups: dict[K, list[TicketFacts]] = defaultdict(list)
-    for t in tickets:
-        groups[key(t)].append(t)
-    return groups
-
-
 def _ordered_rows(
-    groups: Mapping[K, Sequence[TicketFacts]],
+    groups: Mapping[K, _Group],
     order: Sequence[K],
-    make: Callable[[K, Sequence[TicketFacts]], TicketRow],
+    make: Callable[[K, _Group], TicketRow],
     *,
     keep_empty: bool,
 ) -> tuple[TicketRow, ...]:
     """Rows in the config's order (with empty rows when asked, so a quarterly form lists every
     service), then keys the config does not know, sorted."""
-    rows = [make(k, groups.get(k, [])) for k in order if keep_empty or k in groups]
-    extra = sorted((k for k in groups if k not in order), key=lambda k: (k == "", str(k)))
+    rows = [make(k, groups.get(k, _NO_TICKETS)) for k in order if keep_empty or k in groups]
+    known = set(order)
+    extra = sorted((k for k in groups if k not in known), key=lambda k: (k == "", str(k)))
     rows += [make(k, groups[k]) for k in extra]
     return tuple(rows)
 
@@ -568,7 +784,7 @@ def _check_dates(period: Period, what: str, dates: Iterable[tuple[str, dt.date]]
 
 def build_report(
     period: Period,
-    tickets: Iterable[TicketFacts],
+    tickets: Iterable[TicketFacts] | TicketColumns,
     responses: Iterable[SurveyFacts],
     cases: Iterable[CaseFacts],
     config: OfficeConfig,
@@ -582,21 +798,25 @@ def build_report(
     (opened) in the period. `as_of` is the date open cases are judged late on: by default the period's
     last day, so a past quarter's report prints the same figures whenever it is exported; pass today
     to see how the cases stand now. `generated_at` (aware, defaults to now) is printed on the report.
+
+    The tickets are read in one pass per breakdown over their columns (`TicketColumns`, as the store
+    gives them, or made here from facts), each group's times sorted once for its percentiles.
     """
-    ticket_list = list(tickets)
+    columns = tickets if isinstance(tickets, TicketColumns) else TicketColumns.of(tickets)
     response_list = list(responses)
     case_list = list(cases)
-    _check_dates(period, "ticket", ((t.number, t.business_date) for t in ticket_list))
+    if columns.dates and not (period.first <= min(columns.dates) and max(columns.dates) <= period.last):
+        _check_dates(period, "ticket", zip(columns.numbers, columns.dates, strict=True))
     _check_dates(period, "survey response", ((r.response_id, r.business_date) for r in response_list))
     _check_dates(period, "case", ((c.case_id, c.opened_on) for c in case_list))
     as_of = period.last if as_of is None else as_of
     generated_at = generated_at or dt.datetime.now(dt.UTC)
 
     services = {s.code: s for s in config.services}
-    standards = {s.code: s.standard_minutes for s in config.services}
+    standards: dict[str, int | None] = {s.code: s.standard_minutes for s in config.services}
     service_labels = {s.code: (s.name_th, s.name_en) for s in config.services}
     notes: list[str] = []
-    unknown = sorted({t.service for t in ticket_list if t.service not in services})
+    unknown = sorted(set(columns.services).difference(services))
     if unknown:
         notes.append(
             "บัตรคิวของงานบริการที่ไม่อยู่ในแฟ้มตั้งค่าปัจจุบัน: "
@@ -605,49 +825,51 @@ def build_report(
         )
         logger.warning("report %s: tickets of unknown services %s", period.label_en, unknown)
 
-    def service_row(code: str, rows: Sequence[TicketFacts]) -> TicketRow:
+    prepared = _Tickets(columns, standards)
+
+    by_service = prepared.groups(columns.services)
+
+    def service_row(code: str, group: _Group) -> TicketRow:
         label = service_labels.get(code, (code, code))
-        return _row(code, label, rows, standards, standards.get(code))
+        return _row(code, label, group, standards.get(code))
 
-    def group_of(t: TicketFacts) -> str:
-        service = services.get(t.service)
-        return service.group.value if service else ""
+    group_of = {s.code: s.group.value for s in config.services}
+    kind_of = {s.code: s.kind.value for s in config.services}
 
-    def kind_of(t: TicketFacts) -> str:
-        service = services.get(t.service)
-        return service.kind.value if service else ""
-
-    def group_row(key: str, rows: Sequence[TicketFacts]) -> TicketRow:
+    def group_row(key: str, group: _Group) -> TicketRow:
         label = GROUP_LABELS[ServiceGroup(key)] if key else UNKNOWN_LABEL
-        return _row(key, label, rows, standards)
+        return _row(key, label, group)
 
-    def kind_row(key: str, rows: Sequence[TicketFacts]) -> TicketRow:
+    def kind_row(key: str, group: _Group) -> TicketRow:
         label = KIND_LABELS[ServiceKind(key)] if key else UNKNOWN_LABEL
-        return _row(key, label, rows, standards)
+        return _row(key, label, group)
 
     counter_labels = {c.id: (c.name_th, c.name_en) for c in config.counters}
 
-    def counter_row(key: str, rows: Sequence[TicketFacts]) -> TicketRow:
+    def counter_row(key: str, group: _Group) -> TicketRow:
         label = counter_labels.get(key, (key, key)) if key else ("ยังไม่ถูกเรียก", "Never called")
-        return _row(key, label, rows, standards)
+        return _row(key, label, group)
 
-    def hour_row(hour: int, rows: Sequence[TicketFacts]) -> TicketRow:
+    def hour_row(hour: int, group: _Group) -> TicketRow:
         text = f"{hour:02d}:00–{hour:02d}:59"
-        return _row(f"{hour:02d}", (text, text), rows, standards)
+        return _row(f"{hour:02d}", (text, text), group)
 
-    def day_row(day: dt.date, rows: Sequence[TicketFacts]) -> TicketRow:
+    def day_row(day: dt.date, group: _Group) -> TicketRow:
         label = (format_thai_date(day, short=True), format_en_date(day))
-        return _row(day.isoformat(), label, rows, standards)
+        return _row(day.isoformat(), label, group)
 
-    def priority_row(priority: Priority, rows: Sequence[TicketFacts]) -> TicketRow:
-        return _row(priority.value, PRIORITY_LABELS[priority], rows, standards)
+    def priority_row(priority: str, group: _Group) -> TicketRow:
+        return _row(priority, PRIORITY_LABELS[_PRIORITIES[priority]], group)
 
-    outcome_counts: dict[str, int] = defaultdict(int)
-    for t in ticket_list:
-        if t.state is TicketState.done:
-            outcome_counts[t.outcome.value if t.outcome else "not_recorded"] += 1
+    done = _DONE
+    outcome_counts: dict[str, int] = {
+        outcome or "not_recorded": n
+        for outcome, n in Counter(
+            outcome for state, outcome in zip(columns.states, columns.outcomes, strict=True) if state == done
+        ).items()
+    }
 
-    hours = sorted({t.hour_issued for t in ticket_list})
+    hours = sorted(set(columns.hours))
     return Report(
         period=period,
         office=OfficeHeader(
@@ -660,39 +882,43 @@ def build_report(
         ),
         as_of=as_of,
         generated_at=generated_at,
-        total=_row("total", ("รวมทั้งหมด", "Total"), ticket_list, standards),
+        total=_row("total", ("รวมทั้งหมด", "Total"), prepared.total()),
         outcomes=OutcomeCounts(**outcome_counts),
         by_service=_ordered_rows(
-            _group_by(ticket_list, lambda t: t.service),
+            by_service,
             [s.code for s in config.services],
             service_row,
             keep_empty=period.kind is PeriodKind.quarter,
         ),
         by_group=_ordered_rows(
-            _group_by(ticket_list, group_of), [g.value for g in ServiceGroup], group_row, keep_empty=False
+            _regrouped(by_service, group_of),
+            [g.value for g in ServiceGroup],
+            group_row,
+            keep_empty=False,
         ),
         by_kind=_ordered_rows(
-            _group_by(ticket_list, kind_of), [k.value for k in ServiceKind], kind_row, keep_empty=True
+            _regrouped(by_service, kind_of),
+            [k.value for k in ServiceKind],
+            kind_row,
+            keep_empty=True,
         ),
         by_counter=_ordered_rows(
-            _group_by(ticket_list, lambda t: t.counter or ""),
+            prepared.groups([counter or "" for counter in columns.counters]),
             [c.id for c in config.counters],
             counter_row,
             keep_empty=True,
         ),
         by_hour=_ordered_rows(
-            _group_by(ticket_list, lambda t: t.hour_issued),
+            prepared.groups(columns.hours),
             list(range(hours[0], hours[-1] + 1)) if hours else [],
             hour_row,
             keep_empty=True,
         ),
         by_day=()
         if period.kind is PeriodKind.day
-        else _ordered_rows(
-            _group_by(ticket_list, lambda t: t.business_date), period.dates(), day_row, keep_empty=False
-        ),
+        else _ordered_rows(prepared.groups(columns.dates), period.dates(), day_row, keep_empty=False),
         by_priority=_ordered_rows(
-            _group_by(ticket_list, lambda t: t.priority), list(Priority), priority_row, keep_empty=False
+            prepared.groups(columns.priorities), list(_PRIORITIES), priority_row, keep_empty=False
         ),
         satisfaction=_satisfaction(response_list, config, notes),
         cases=_cases(case_list, as_of, service_labels),
