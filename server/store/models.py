@@ -84,12 +84,34 @@ class Base(DeclarativeBase):
 # ------------------------------------------------------------------------------------------------ queue
 
 
+REPORT_FACTS = (
+    "business_date",
+    "service",
+    "state",
+    "priority",
+    "counter",
+    "outcome",
+    "offline",
+    "issued_at",
+    "called_at",
+    "started_at",
+    "ended_at",
+    "number",
+    "id",
+)
+"""The tickets' columns a report reads, by date: their index answers a quarter's report without
+visiting the table (on SQLite, fifty thousand lookups by random id otherwise cost more than the rest
+of the query). A ticket's update rewrites its entry: one page more per commit, on a page the day's
+tickets share."""
+
+
 class TicketRow(Base):
     """A ticket and its latest state; its history is in `transitions`."""
 
     __tablename__ = "tickets"
     __table_args__ = (
         UniqueConstraint("business_date", "number"),  # also the index of a day's tickets
+        Index("ix_tickets_business_date_facts", *REPORT_FACTS),
         {"sqlite_with_rowid": False},
     )
 
@@ -190,7 +212,10 @@ class CaseRow(Base):
     """A matter forwarded to the owning agency (outcome `forwarded`), followed up until it is done."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_status_due_date", "status", "due_date"),)
+    __table_args__ = (
+        Index("ix_cases_status_due_date", "status", "due_date"),
+        Index("ix_cases_business_date", "business_date"),  # a report's cases (a case is written rarely)
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), unique=True)
