@@ -595,16 +595,18 @@ class _Tickets:
         ]
         self.timed = [flag is not None for flag in self.within]
         self.in_time = [flag is True for flag in self.within]
-        waits = {i: float(w) for i, w in enumerate(columns.waits) if w is not None}
-        served = {
-            i: float(v)
+        waits = [0.0 if w is None else float(w) for w in columns.waits]
+        self.wait_order = [i for i, w in enumerate(columns.waits) if w is not None]
+        self.wait_order.sort(key=waits.__getitem__)
+        self.wait_sorted = [waits[i] for i in self.wait_order]
+        service_times = [0.0 if v is None else float(v) for v in columns.service_times]
+        self.service_order = [
+            i
             for i, (v, state) in enumerate(zip(columns.service_times, columns.states, strict=True))
             if v is not None and state == done
-        }
-        self.wait_order = sorted(waits, key=waits.__getitem__)
-        self.wait_sorted = [waits[i] for i in self.wait_order]
-        self.service_order = sorted(served, key=served.__getitem__)
-        self.service_sorted = [served[i] for i in self.service_order]
+        ]
+        self.service_order.sort(key=service_times.__getitem__)
+        self.service_sorted = [service_times[i] for i in self.service_order]
 
     def groups(self, keys: Sequence[K]) -> dict[K, _Group]:
         """The tickets grouped by `keys` (one key per ticket), every figure of a row accumulated."""
@@ -622,11 +624,13 @@ class _Tickets:
             groups[key].timed = n
         for key, n in Counter(compress(keys, self.in_time)).items():
             groups[key].within = n
+        # The keys in ascending order of the times first: reading them in the tickets' order, not
+        # at random, more than halves the cost of the loops.
         add = {key: group.waits.append for key, group in groups.items()}
-        for key, value in zip(map(keys.__getitem__, self.wait_order), self.wait_sorted, strict=True):
+        for key, value in zip([keys[i] for i in self.wait_order], self.wait_sorted, strict=True):
             add[key](value)
         add = {key: group.services.append for key, group in groups.items()}
-        for key, value in zip(map(keys.__getitem__, self.service_order), self.service_sorted, strict=True):
+        for key, value in zip([keys[i] for i in self.service_order], self.service_sorted, strict=True):
             add[key](value)
         return groups
 

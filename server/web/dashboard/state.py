@@ -4,7 +4,12 @@ reports, the export jobs, the office file and the broker's device files.
 Reports are computed on the store's *read* engine (on SQLite a plain deferred BEGIN: under WAL it never
 waits for the sequencer, and the sequencer never waits for it). A computed report is kept while the
 data under it is unchanged (`queries.data_version`, one cheap query), so a manager moving between the
-report and its exports, or two managers opening the same quarter, pay for it once."""
+report and its exports, or two managers opening the same quarter, pay for it once.
+
+A long period's survey is counted on a second read connection while the first reads and groups the
+tickets: the database counts answers while Python groups tickets, so on two cores the survey costs
+no time. Each read is consistent in itself; on a live day they may be a moment apart (on PostgreSQL
+every statement already reads its own snapshot)."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -86,6 +92,8 @@ class Dashboard:
         self.settings = settings
         self.read_engine = reader_for(web.office.engine)
         self.reports = ReportCache()
+        self.aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dashboard-survey")
+        """Counts long periods' surveys beside the tickets (two managers at once: two workers)."""
         self.exports = ExportJobs(web.now)
         self.office_file = OfficeFile(settings.config_path, lambda: web.office.config)
         loader = ChoiceLoader([FileSystemLoader(str(TEMPLATE_DIR)), web.templates.env.loader])  # type: ignore[list-item]
@@ -107,9 +115,23 @@ class Dashboard:
             cached = self.reports.get(key)
             if cached is not None:
                 return cached
-            report = queries.period_report(connection, period, config, as_of=as_of, generated_at=now)
+            survey: Future[queries.SurveyCounts] | None = None
+            if (period.last - period.first).days >= queries.SHORT_PERIOD_DAYS:
+                survey = self.aside.submit(self._survey_counts, period, config)
+            report = queries.period_report(
+                connection,
+                period,
+                config,
+                as_of=as_of,
+                generated_at=now,
+                survey=survey.result if survey is not None else None,
+            )
         self.reports.put(key, report)
         return report
+
+    def _survey_counts(self, period: Period, config: OfficeConfig) -> queries.SurveyCounts:
+        with self.read_engine.connect() as connection, connection.begin():
+            return queries.survey_counts(connection, period, config)
 
     def office_records(self, *, today: dt.date) -> queries.OfficeRecords:
         """Devices and overdue cases, from the database."""
@@ -123,6 +145,7 @@ class Dashboard:
         return live_queue([web.wait(future) for future in futures], config, web.now())
 
     def close(self) -> None:
+        self.aside.shutdown(wait=True, cancel_futures=True)
         self.read_engine.dispose()
 
 
