@@ -24,7 +24,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Float, Integer, String, and_, case, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.engine import Connection
@@ -112,9 +113,12 @@ def ticket_facts(connection: Connection, period: Period) -> list[TicketFacts]:
     return ticket_columns(connection, period).facts()
 
 
-def ticket_columns(connection: Connection, period: Period) -> TicketColumns:
+def ticket_columns(
+    connection: Connection, period: Period, first_calls: Callable[[], FirstCalls] | None = None
+) -> TicketColumns:
     """Every ticket whose business date is in the period, with its durations, column by column (what
-    `build_report` reads: no object per ticket)."""
+    `build_report` reads: no object per ticket). `first_calls` gives `first_calls_after_requeue`
+    when it is being read elsewhere meanwhile; by default it is read here."""
     dialect = connection.dialect.name
     t = tickets_t
     done = t.c.state == TicketState.done.value
@@ -140,7 +144,7 @@ def ticket_columns(connection: Connection, period: Period) -> TicketColumns:
         rows: Sequence[Any] = result.cursor.fetchall() if result.cursor is not None else []
     finally:
         result.close()
-    first_calls = _first_calls_after_requeue(connection, period)
+    requeued = first_calls() if first_calls is not None else first_calls_after_requeue(connection, period)
     if not rows:
         return TicketColumns([], [], [], [], [], [], [], [], [], [], [], [], [])
     # Column by column, each turned into what the report reads in one comprehension (a loop per row
@@ -164,8 +168,8 @@ def ticket_columns(connection: Connection, period: Period) -> TicketColumns:
     # `_positive`, inline: a function call per value costs more here than the rest of the column.
     day_of = {day: _Dates()(day) for day in set(days)}
     known_outcomes = {o.value for o in Outcome}
-    if first_calls:
-        waits = tuple(first_calls.get(ticket_id, wait) for ticket_id, wait in zip(ids, waits, strict=True))
+    if requeued:
+        waits = tuple(requeued.get(ticket_id, wait) for ticket_id, wait in zip(ids, waits, strict=True))
     return TicketColumns(
         ids=ids,
         numbers=numbers,
@@ -184,7 +188,11 @@ def ticket_columns(connection: Connection, period: Period) -> TicketColumns:
     )
 
 
-def _first_calls_after_requeue(connection: Connection, period: Period) -> dict[str, float | None]:
+FirstCalls = dict[str, float | None]
+"""Ticket id → seconds from issue to first call."""
+
+
+def first_calls_after_requeue(connection: Connection, period: Period) -> FirstCalls:
     """Wait (issue → first call) of the period's tickets that went back into a queue (transferred,
     or parked then resumed): the tickets row keeps only their latest call. Few tickets do; finding
     them through the transitions' date index costs far less than joining every ticket's calls."""
@@ -200,7 +208,7 @@ def _first_calls_after_requeue(connection: Connection, period: Period) -> dict[s
         )
     )
     ids = sorted({row.ticket_id for row in connection.execute(requeued)})
-    waits: dict[str, float | None] = {}
+    waits: FirstCalls = {}
     t = tickets_t
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -408,6 +416,14 @@ def satisfaction_report(counts: SurveyCounts, config: OfficeConfig) -> tuple[Sat
 
 # -------------------------------------------------------------------------------------------- report
 
+T = TypeVar("T")
+
+
+class Aside(Protocol):
+    """Starts a read on another read connection; returns what waits for its result."""
+
+    def __call__(self, read: Callable[[Connection], T], /) -> Callable[[], T]: ...
+
 
 def period_report(
     connection: Connection,
@@ -416,18 +432,28 @@ def period_report(
     *,
     as_of: dt.date | None = None,
     generated_at: dt.datetime | None = None,
-    survey: Callable[[], SurveyCounts] | None = None,
+    aside: Aside | None = None,
 ) -> Report:
     """The report of a period from the database: tickets and cases as facts through `build_report`,
     the survey counted in the database. Run it inside one read transaction for a consistent picture.
 
-    `survey` gives the period's survey counts when they are being counted elsewhere meanwhile (the
-    dashboard counts a long period's on a second connection); by default they are counted here."""
-    tickets = ticket_columns(connection, period)
-    cases = case_facts(connection, period)
-    report = build_report(period, tickets, [], cases, config, as_of=as_of, generated_at=generated_at)
-    counts = survey() if survey is not None else survey_counts(connection, period, config)
-    satisfaction, notes = satisfaction_report(counts, config)
+    With `aside`, the reads that only the database works on (the survey's counts, the requeued
+    tickets' first calls) and the cases are made on other connections while this one reads the
+    tickets and Python groups them (the dashboard does so for long periods)."""
+    survey: Callable[[], SurveyCounts]
+    first_calls: Callable[[], FirstCalls] | None
+    cases: Callable[[], list[CaseFacts]]
+    if aside is None:
+        survey = partial(survey_counts, connection, period, config)
+        first_calls = None
+        cases = partial(case_facts, connection, period)
+    else:
+        survey = aside(lambda other: survey_counts(other, period, config))
+        first_calls = aside(lambda other: first_calls_after_requeue(other, period))
+        cases = aside(lambda other: case_facts(other, period))
+    tickets = ticket_columns(connection, period, first_calls)
+    report = build_report(period, tickets, [], cases(), config, as_of=as_of, generated_at=generated_at)
+    satisfaction, notes = satisfaction_report(survey(), config)
     return replace(report, satisfaction=satisfaction, notes=report.notes + tuple(notes))
 
 

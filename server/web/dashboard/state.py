@@ -6,10 +6,10 @@ waits for the sequencer, and the sequencer never waits for it). A computed repor
 data under it is unchanged (`queries.data_version`, one cheap query), so a manager moving between the
 report and its exports, or two managers opening the same quarter, pay for it once.
 
-A long period's survey is counted on a second read connection while the first reads and groups the
-tickets: the database counts answers while Python groups tickets, so on two cores the survey costs
-no time. Each read is consistent in itself; on a live day they may be a moment apart (on PostgreSQL
-every statement already reads its own snapshot)."""
+A long period's survey, cases and requeued tickets are read on other read connections while the
+first reads and groups the tickets: the database counts answers while Python groups tickets, so on
+two cores they cost little. Each read is consistent in itself; on a live day they may be a moment
+apart (on PostgreSQL every statement already reads its own snapshot)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,16 @@ import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+from sqlalchemy.engine import Connection
 
 from broker_config.files import BrokerFiles
 from common.config import OfficeConfig
@@ -41,6 +43,7 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 TEMPLATE_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
+T = TypeVar("T")
 REPORTS_KEPT = 6
 """Computed reports kept in memory (a quarter's is a few hundred kilobytes)."""
 
@@ -92,8 +95,8 @@ class Dashboard:
         self.settings = settings
         self.read_engine = reader_for(web.office.engine)
         self.reports = ReportCache()
-        self.aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dashboard-survey")
-        """Counts long periods' surveys beside the tickets (two managers at once: two workers)."""
+        self.aside = ThreadPoolExecutor(max_workers=3, thread_name_prefix="dashboard-aside")
+        """Reads a long period's survey, cases and requeued tickets beside its tickets."""
         self.exports = ExportJobs(web.now)
         self.office_file = OfficeFile(settings.config_path, lambda: web.office.config)
         loader = ChoiceLoader([FileSystemLoader(str(TEMPLATE_DIR)), web.templates.env.loader])  # type: ignore[list-item]
@@ -115,23 +118,26 @@ class Dashboard:
             cached = self.reports.get(key)
             if cached is not None:
                 return cached
-            survey: Future[queries.SurveyCounts] | None = None
-            if (period.last - period.first).days >= queries.SHORT_PERIOD_DAYS:
-                survey = self.aside.submit(self._survey_counts, period, config)
+            long = (period.last - period.first).days >= queries.SHORT_PERIOD_DAYS
             report = queries.period_report(
                 connection,
                 period,
                 config,
                 as_of=as_of,
                 generated_at=now,
-                survey=survey.result if survey is not None else None,
+                aside=self._aside if long else None,
             )
         self.reports.put(key, report)
         return report
 
-    def _survey_counts(self, period: Period, config: OfficeConfig) -> queries.SurveyCounts:
-        with self.read_engine.connect() as connection, connection.begin():
-            return queries.survey_counts(connection, period, config)
+    def _aside(self, read: Callable[[Connection], T]) -> Callable[[], T]:
+        """`read` on a connection of its own in a worker thread (see the module's docstring)."""
+
+        def run() -> T:
+            with self.read_engine.connect() as connection, connection.begin():
+                return read(connection)
+
+        return self.aside.submit(run).result
 
     def office_records(self, *, today: dt.date) -> queries.OfficeRecords:
         """Devices and overdue cases, from the database."""
