@@ -28,7 +28,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from itertools import compress
 from typing import TypeVar
 
 from common.config import OfficeConfig
@@ -595,6 +594,20 @@ class _Tickets:
         ]
         self.timed = [flag is not None for flag in self.within]
         self.in_time = [flag is True for flag in self.within]
+        # Each ticket's state and flags as one small number, so a breakdown counts (key, profile)
+        # pairs once rather than states and each flag apart.
+        states = list(_STATES)
+        index = {state: n for n, state in enumerate(states)}
+        self.profiles = [
+            index[state] << 4 | priority << 3 | offline << 2 | timed << 1 | in_time
+            for state, priority, offline, timed, in_time in zip(
+                columns.states, self.priority, columns.offline, self.timed, self.in_time, strict=True
+            )
+        ]
+        self.profile_of = [
+            (states[code >> 4], code >> 3 & 1, code >> 2 & 1, code >> 1 & 1, code & 1)
+            for code in range(len(states) << 4)
+        ]
         waits = [0.0 if w is None else float(w) for w in columns.waits]
         self.wait_order = [i for i, w in enumerate(columns.waits) if w is not None]
         self.wait_order.sort(key=waits.__getitem__)
@@ -611,19 +624,17 @@ class _Tickets:
     def groups(self, keys: Sequence[K]) -> dict[K, _Group]:
         """The tickets grouped by `keys` (one key per ticket), every figure of a row accumulated."""
         groups: dict[K, _Group] = {}
-        for (key, state), n in Counter(zip(keys, self.columns.states, strict=True)).items():
+        profile_of = self.profile_of
+        for (key, profile), n in Counter(zip(keys, self.profiles, strict=True)).items():
             group = groups.get(key)
             if group is None:
                 group = groups[key] = _Group()
-            group.states[state] = n
-        for key, n in Counter(compress(keys, self.priority)).items():
-            groups[key].priority = n
-        for key, n in Counter(compress(keys, self.columns.offline)).items():
-            groups[key].offline = n
-        for key, n in Counter(compress(keys, self.timed)).items():
-            groups[key].timed = n
-        for key, n in Counter(compress(keys, self.in_time)).items():
-            groups[key].within = n
+            state, priority, offline, timed, within = profile_of[profile]
+            group.states[state] = group.states.get(state, 0) + n
+            group.priority += priority * n
+            group.offline += offline * n
+            group.timed += timed * n
+            group.within += within * n
         # The keys in ascending order of the times first: reading them in the tickets' order, not
         # at random, more than halves the cost of the loops.
         add = {key: group.waits.append for key, group in groups.items()}

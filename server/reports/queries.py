@@ -60,6 +60,8 @@ from server.store.records import (
 
 logger = logging.getLogger(__name__)
 
+V = TypeVar("V")
+
 OPEN_CASE_STATES = ("open", "in_progress")
 
 
@@ -173,19 +175,27 @@ def ticket_columns(
     return TicketColumns(
         ids=ids,
         numbers=numbers,
-        services=services,
+        services=_shared(services),
         dates=[day_of[day] for day in days],
         hours=hours,
-        priorities=priorities,
-        states=states,
-        counters=counters,
+        priorities=_shared(priorities),
+        states=_shared(states),
+        counters=_shared(counters),
         waits=[w if w is None or w > 0 else 0.0 for w in waits],
         service_times=[v if v is None or v > 0 else 0.0 for v in service_s],
         totals=[v if v is None or v > 0 else 0.0 for v in total_s],
         # An outcome this version does not know is shown as not recorded.
-        outcomes=[o if o in known_outcomes else None for o in outcomes],
+        outcomes=_shared([o if o in known_outcomes else None for o in outcomes]),
         offline=list(map(bool, offline)),
     )
+
+
+def _shared(values: Sequence[V]) -> list[V]:
+    """The values with one object per distinct value: the driver makes a new string for every row,
+    and grouping fifty thousand tickets by a few hundred shared strings is much faster than by fifty
+    thousand (they stay in the processor's cache and compare by identity)."""
+    one = {value: value for value in set(values)}
+    return [one[value] for value in values]
 
 
 FirstCalls = dict[str, float | None]
