@@ -211,8 +211,8 @@ class Measured:
     quarter_s: float
     phases_s: dict[str, float]
     """The quarter's report taken apart, one step after the other: tickets from the database (with
-    the requeued tickets' first calls), cases, survey counts, build_report. The page reads the last
-    three beside the tickets."""
+    the requeued tickets' first calls), cases, survey counts, build_report. The page counts the survey
+    (and finds the first calls) beside the tickets."""
     quarter_cached_ms: float
     xlsx_s: float
     quarter: str
@@ -398,8 +398,8 @@ def run(ctx: BenchContext) -> BenchResult:
         "Python on two cores: the quarter's tickets come back column by column from an index holding "
         "every column the report reads (their durations computed in the database), and `build_report` "
         "groups them in one pass per breakdown with each group's times sorted once; meanwhile other "
-        "read connections count the survey in the database and read the cases. The today page is one "
-        "busy day, so the database does little."
+        "read connections count the survey and find the requeued tickets' first calls in the "
+        "database. The today page is one busy day, so the database does little."
     )
     return BenchResult(
         name=NAME,

@@ -448,8 +448,9 @@ def period_report(
     the survey counted in the database. Run it inside one read transaction for a consistent picture.
 
     With `aside`, the reads that only the database works on (the survey's counts, the requeued
-    tickets' first calls) and the cases are made on other connections while this one reads the
-    tickets and Python groups them (the dashboard does so for long periods)."""
+    tickets' first calls) are made on other connections while this one reads the tickets and Python
+    groups them (the dashboard does so for long periods). The cases stay here: making their facts is
+    Python's work, which a second thread would only slow down."""
     survey: Callable[[], SurveyCounts]
     first_calls: Callable[[], FirstCalls] | None
     cases: Callable[[], list[CaseFacts]]
@@ -460,7 +461,7 @@ def period_report(
     else:
         survey = aside(lambda other: survey_counts(other, period, config))
         first_calls = aside(lambda other: first_calls_after_requeue(other, period))
-        cases = aside(lambda other: case_facts(other, period))
+        cases = partial(case_facts, connection, period)
     tickets = ticket_columns(connection, period, first_calls)
     report = build_report(period, tickets, [], cases(), config, as_of=as_of, generated_at=generated_at)
     satisfaction, notes = satisfaction_report(survey(), config)

@@ -6,9 +6,9 @@ waits for the sequencer, and the sequencer never waits for it). A computed repor
 data under it is unchanged (`queries.data_version`, one cheap query), so a manager moving between the
 report and its exports, or two managers opening the same quarter, pay for it once.
 
-A long period's survey, cases and requeued tickets are read on other read connections while the
-first reads and groups the tickets: the database counts answers while Python groups tickets, so on
-two cores they cost little. Each read is consistent in itself; on a live day they may be a moment
+A long period's survey and requeued tickets are read on other read connections while the first
+reads and groups the tickets: the database counts answers while Python groups tickets, so on two
+cores they cost little. Each read is consistent in itself; on a live day they may be a moment
 apart (on PostgreSQL every statement already reads its own snapshot)."""
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class Dashboard:
         self.read_engine = reader_for(web.office.engine)
         self.reports = ReportCache()
         self.aside = ThreadPoolExecutor(max_workers=3, thread_name_prefix="dashboard-aside")
-        """Reads a long period's survey, cases and requeued tickets beside its tickets."""
+        """Reads a long period's survey and requeued tickets beside its tickets."""
         self.exports = ExportJobs(web.now)
         self.office_file = OfficeFile(settings.config_path, lambda: web.office.config)
         loader = ChoiceLoader([FileSystemLoader(str(TEMPLATE_DIR)), web.templates.env.loader])  # type: ignore[list-item]
