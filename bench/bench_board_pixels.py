@@ -33,6 +33,7 @@ from bench.registry import BenchContext, Benchmark
 from bench.report import BenchResult, Figure
 from bench.screen import virtual_screen
 from common.contract import CounterCommand, CounterResult, TicketRequest
+from common.kivy_env import DEVICE_KIVY_ENV
 from common.paths import REPO_ROOT
 from common.topics import Topics
 from common.vocabulary import CounterAction, DeviceRole, Outcome
@@ -283,20 +284,22 @@ def start_board(
         ),
         "utf-8",
     )
-    env = dict(
-        os.environ,
-        DISPLAY=display,
-        PYTHONPATH=str(REPO_ROOT),
-        KIVY_NO_ARGS="1",
-        KIVY_NO_FILELOG="1",
-        KIVY_HOME=str(work_dir / "kivy-home"),
-        KCFG_GRAPHICS_FULLSCREEN="0",
-        KCFG_GRAPHICS_WIDTH=str(SCREEN[0]),
-        KCFG_GRAPHICS_HEIGHT=str(SCREEN[1]),
-        KCFG_GRAPHICS_SHOW_CURSOR="0",
-        KCFG_KIVY_EXIT_ON_ESCAPE="0",
-        SDL_AUDIODRIVER="dummy",
-    )
+    env = (
+        dict(
+            os.environ,
+            DISPLAY=display,
+            PYTHONPATH=str(REPO_ROOT),
+            KIVY_NO_ARGS="1",
+            KIVY_NO_FILELOG="1",
+            KIVY_HOME=str(work_dir / "kivy-home"),
+            KCFG_GRAPHICS_FULLSCREEN="0",
+            KCFG_GRAPHICS_WIDTH=str(SCREEN[0]),
+            KCFG_GRAPHICS_HEIGHT=str(SCREEN[1]),
+            KCFG_GRAPHICS_SHOW_CURSOR="0",
+            SDL_AUDIODRIVER="dummy",
+        )
+        | DEVICE_KIVY_ENV
+    )  # as `khiu display` runs: no multisampling
     log_path = work_dir / "board.log"
     with log_path.open("w", encoding="utf-8") as err:
         process = subprocess.Popen(

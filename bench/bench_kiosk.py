@@ -33,6 +33,7 @@ from bench.harness import BenchOffice, start_office
 from bench.registry import BenchContext, Benchmark
 from bench.report import BenchResult, Figure
 from bench.screen import virtual_screen
+from common.kivy_env import MULTISAMPLES
 from common.paths import REPO_ROOT
 from server.simulation.summary import percentile
 
@@ -210,8 +211,6 @@ Bare().run()
 
 def bare_kivy(display: str, work_dir: Path) -> tuple[float, float]:
     """(seconds to the first frame, RSS MB) of an empty Kivy app, full screen like the kiosk."""
-    from kiosk.cli import MULTISAMPLES
-
     # Full screen, and the kiosk's own multisampling, so the floor is the kiosk's floor.
     env = kiosk_env(display, work_dir) | {
         "KCFG_GRAPHICS_FULLSCREEN": "auto",
@@ -413,7 +412,7 @@ def run(ctx: BenchContext) -> BenchResult:
         "the system's file cache is warm after the first. The print worker starts with the first frame, "
         "so the memory at the first frame does not include printing yet.",
         "`khiu kiosk` registers only the kiosk's command, so the server's database and web layers are "
-        "never imported on a kiosk; Kivy runs without multisampling (kiosk.cli.MULTISAMPLES), which "
+        "never imported on a kiosk; Kivy runs without multisampling (common.kivy_env), which "
         "halves the window's buffers.",
         f"Memory target: an empty Kivy window on this screen already takes {bare_mb:.0f} MB here, "
         f"{after['software_gl']:.0f} MB of it the code of LLVM and Mesa's software rasteriser, which a kiosk "

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias, cast
 from common import paths
 from common.config import ConfigError, OfficeConfig, load_config
 from common.device_settings import DeviceSettings, DeviceSettingsError, load_device_settings, settings_path
+from common.kivy_env import set_device_kivy_env
 
 from .announce import AnnouncementSettings
 from .clips import VOICES, ClipGenerationError, default_clip_dir, generate_clips
@@ -134,11 +135,7 @@ def display_options(args: argparse.Namespace) -> DisplayOptions:
 def _display(args: argparse.Namespace) -> int:
     options = display_options(args)
     # Kivy reads these when first imported (REFERENCE.md, "Kivy"): set them before.
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KCFG_KIVY_EXIT_ON_ESCAPE", "0")
-    # No multisampling: a Full HD board's every frame costs half as much without a GPU, and the
-    # buffers 30 MB less (kiosk.cli.MULTISAMPLES says more; the environment can turn it back on).
-    os.environ.setdefault("KCFG_GRAPHICS_MULTISAMPLES", "0")
+    set_device_kivy_env()
     if args.windowed:
         os.environ.setdefault("KCFG_GRAPHICS_FULLSCREEN", "0")
         width, _, height = args.size.partition("x")

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from common.kivy_env import set_device_kivy_env
+
 log = logging.getLogger(__name__)
 
 PASSWORD_ENV = "KHIU_MQTT_PASSWORD"
@@ -199,26 +201,17 @@ def _link_settings(args: argparse.Namespace, *, site: str) -> Any:
     )
 
 
-MULTISAMPLES = "0"
-"""Kivy's default of 2x multisampling doubles the window's colour and depth buffers and the fill work of
-every frame: 64 MB and about half the frame time at 1080x1920 without a GPU. Our screens are text and
-straight-edged shapes, where it only softens the rounded corners of the tiles. An office whose kiosk
-has a GPU to spare can set KCFG_GRAPHICS_MULTISAMPLES=2 in the service's environment."""
-
-
 def _configure_kivy(*, windowed: bool) -> None:
     """Kiosk settings through Kivy's environment (REFERENCE.md): full screen, no cursor, Escape does not
     quit; Kivy must not read our command line. Set before Kivy is imported."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    set_device_kivy_env()
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     # The "interrupt" clock wakes from its between-frames sleep when the network hands work over, so a
     # number arriving from the server is drawn in the next frame, not one sleep later.
     os.environ.setdefault("KCFG_KIVY_KIVY_CLOCK", "interrupt")
-    os.environ.setdefault("KCFG_GRAPHICS_MULTISAMPLES", MULTISAMPLES)
     if not windowed:
         os.environ.setdefault("KCFG_GRAPHICS_FULLSCREEN", "auto")
         os.environ.setdefault("KCFG_GRAPHICS_SHOW_CURSOR", "0")
-        os.environ.setdefault("KCFG_KIVY_EXIT_ON_ESCAPE", "0")
     from kivy.config import Config
 
     # One input path: some USB touchscreens report every touch twice when SDL's touch events and the

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export KIVY_NO_ARGS=1 KIVY_NO_FILELOG=1
-# As the kiosk and the displays run (kiosk.cli.MULTISAMPLES), so the screenshots show what they show.
+# As the kiosk and the displays run (common/kivy_env.py), so the screenshots show what they show.
 export KCFG_GRAPHICS_MULTISAMPLES=${KCFG_GRAPHICS_MULTISAMPLES:-0}
 export KIVY_HOME=${KIVY_HOME:-$(mktemp -d)}
 export PYTHONDONTWRITEBYTECODE=1

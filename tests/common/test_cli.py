@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,25 @@ def test_the_full_command_line_still_knows_every_command() -> None:
     ).stdout
     for command in ("server", "kiosk", "display", "admin", "demo", "simulate"):
         assert command in out
+
+
+KIVY_PROBE = """
+from common.kivy_env import set_device_kivy_env
+set_device_kivy_env()
+from kivy.config import Config
+print(Config.getint("graphics", "multisamples"), Config.getint("kivy", "exit_on_escape"))
+"""
+
+
+@pytest.mark.parametrize(("office_setting", "expected"), [(None, "0 0"), ("2", "2 0")])
+def test_kivy_reads_our_device_settings_and_the_office_can_override_them(
+    tmp_path: Path, office_setting: str | None, expected: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KCFG_")}
+    env["KIVY_HOME"] = str(tmp_path)
+    if office_setting is not None:
+        env["KCFG_GRAPHICS_MULTISAMPLES"] = office_setting
+    out = subprocess.run(
+        [sys.executable, "-c", KIVY_PROBE], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out.splitlines()[-1] == expected
