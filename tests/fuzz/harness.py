@@ -38,7 +38,7 @@ def examples() -> int:
 FUZZ = settings(
     max_examples=examples(),
     deadline=None,
-    derandomize=False,
+    derandomize=os.environ.get("CI") == "true",  # reproducible in CI (tests/conftest.py); random elsewhere
     suppress_health_check=[
         HealthCheck.too_slow,
         HealthCheck.function_scoped_fixture,
