@@ -53,17 +53,40 @@ class LinkSettings:
     tls_ca: Path | None = None
 
 
-class LinkChannel:
-    """`viewmodels.TicketChannel` over the MQTT link: durable requests, status in the retained
-    `device.status`."""
+class OutboxStatusChannel:
+    """A device's retained `device.status` that says how many of its requests wait in the outbox for
+    the server; republished when that count or the device's health changes. Subclasses say `status()`."""
 
     def __init__(self, link: MqttLink, device_id: str, version: str) -> None:
         self.link = link
         self.device_id = device_id
         self.version = version
+        self._last_pending = -1
+
+    def outbox_pending(self) -> int:
+        return self.link.outbox.pending_count() if self.link.outbox is not None else 0
+
+    def refresh_status(self) -> None:
+        """Republish when the number of requests waiting for the server changed."""
+        if self.outbox_pending() != self._last_pending:
+            self._publish()
+
+    def status(self) -> DeviceStatus:
+        raise NotImplementedError
+
+    def _publish(self) -> None:
+        self._last_pending = self.outbox_pending()
+        self.link.set_status(self.status())
+
+
+class LinkChannel(OutboxStatusChannel):
+    """`viewmodels.TicketChannel` over the MQTT link: durable requests, status in the retained
+    `device.status`."""
+
+    def __init__(self, link: MqttLink, device_id: str, version: str) -> None:
+        super().__init__(link, device_id, version)
         self.topics = link.topics
         self._health = KioskHealth(PrinterState.unknown, None, None, None)
-        self._last_pending = -1
 
     def request_ticket(self, request: TicketRequest) -> None:
         self.link.request(self.topics.ticket_request(self.device_id), request)
@@ -79,14 +102,6 @@ class LinkChannel:
         self._health = health
         self._publish()
 
-    def outbox_pending(self) -> int:
-        return self.link.outbox.pending_count() if self.link.outbox is not None else 0
-
-    def refresh_status(self) -> None:
-        """Republish when the number of requests waiting for the server changed."""
-        if self.outbox_pending() != self._last_pending:
-            self._publish()
-
     def status(self) -> DeviceStatus:
         h = self._health
         return DeviceStatus(
@@ -100,10 +115,6 @@ class LinkChannel:
             server_reachable=h.server_reachable,
             outbox_pending=self._last_pending,
         )
-
-    def _publish(self) -> None:
-        self._last_pending = self.outbox_pending()
-        self.link.set_status(self.status())
 
 
 class KioskRuntime:

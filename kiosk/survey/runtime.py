@@ -21,7 +21,7 @@ from common.contract import Catalog, CounterState, DeviceStatus, Reply, SurveyRe
 from common.link import Inbound, MqttLink
 from common.vocabulary import DeviceRole
 from kiosk.catalog_cache import CatalogCache
-from kiosk.runtime import LinkSettings
+from kiosk.runtime import LinkSettings, OutboxStatusChannel
 from kiosk.survey.model import RatedTickets, Scheduler, SurveyHealth, SurveyModel, SurveySettings, Timer
 
 log = logging.getLogger(__name__)
@@ -32,16 +32,13 @@ STATUS_REFRESH_S = 15.0
 Task = Callable[[], None]
 
 
-class LinkSurveyChannel:
+class LinkSurveyChannel(OutboxStatusChannel):
     """`model.SurveyChannel` over the MQTT link: ratings go through the durable outbox."""
 
     def __init__(self, link: MqttLink, device_id: str, role: DeviceRole, version: str) -> None:
-        self.link = link
-        self.device_id = device_id
+        super().__init__(link, device_id, version)
         self.role = role
-        self.version = version
         self._health = SurveyHealth(sent=0, refused_later=0, last_refusal_code=None)
-        self._last_pending = -1
 
     def send(self, response: SurveyResponse) -> None:
         self.link.request(self.link.topics.survey_response(self.device_id), response)
@@ -50,13 +47,6 @@ class LinkSurveyChannel:
     def publish_health(self, health: SurveyHealth) -> None:
         self._health = health
         self._publish()
-
-    def outbox_pending(self) -> int:
-        return self.link.outbox.pending_count() if self.link.outbox is not None else 0
-
-    def refresh_status(self) -> None:
-        if self.outbox_pending() != self._last_pending:
-            self._publish()
 
     def status(self) -> DeviceStatus:
         h = self._health
@@ -71,10 +61,6 @@ class LinkSurveyChannel:
             survey_refused_later=h.refused_later,
             survey_last_refusal=h.last_refusal_code,
         )
-
-    def _publish(self) -> None:
-        self._last_pending = self.outbox_pending()
-        self.link.set_status(self.status())
 
 
 class SurveyRuntime:
