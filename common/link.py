@@ -133,6 +133,10 @@ class MqttLink:
         self._connection_handlers: list[Callable[[bool], None]] = []
         self._lock = threading.Lock()
         self._connected = threading.Event()
+        self._send_lock = threading.Lock()
+        self._sent_this_connection: set[str] = set()
+        """Requests published since the last connect: a request made just as the connection comes up
+        is sent by `request` or by the on-connect resend, whichever comes first, never by both."""
         self._stopping = threading.Event()
         self._resender: threading.Thread | None = None
         self._status: Message = self._default_status(online=True)
@@ -201,7 +205,7 @@ class MqttLink:
         payload = message.encode()
         self.outbox.add(str(message.id), topic, payload)
         if self.connected:
-            self._send_pending_one(str(message.id), topic, payload)
+            self._send_pending_one(str(message.id), topic, payload, unless_sent=True)
 
     def withdraw(self, event_id: str) -> bool:
         """Stop resending a request (the kiosk replaced it with an offline ticket). True if it was pending."""
@@ -253,10 +257,17 @@ class MqttLink:
             return ServerStatus(online=online, version=self.version)
         return DeviceStatus(device=self.device_id, role=self.role, online=online, version=self.version)
 
-    def _send_pending_one(self, event_id: str, topic: str, payload: bytes) -> None:
+    def _send_pending_one(self, event_id: str, topic: str, payload: bytes, *, unless_sent: bool) -> bool:
+        """Publish one outbox request; with `unless_sent`, not when this connection already carried it
+        (a resend after `resend_interval_s` is the only deliberate second copy)."""
         assert self.outbox is not None
+        with self._send_lock:
+            if unless_sent and event_id in self._sent_this_connection:
+                return False
+            self._sent_this_connection.add(event_id)
         self.client.publish(topic, payload, qos=1)
         self.outbox.mark_sent(event_id)
+        return True
 
     def _resend_pending(self, *, only_stale: bool) -> int:
         if self.outbox is None:
@@ -266,8 +277,9 @@ class MqttLink:
         for item in self.outbox.pending(sent_before=cutoff):
             if not self.connected:
                 break
-            self._send_pending_one(item.event_id, item.topic, item.payload)
-            sent += 1
+            sent += self._send_pending_one(
+                item.event_id, item.topic, item.payload, unless_sent=not only_stale
+            )
         if sent:
             log.info("resent %d pending request(s)", sent)
         return sent
@@ -295,6 +307,8 @@ class MqttLink:
                 getattr(flags, "session_present", None),
             )
             self._no_delay(client)
+            with self._send_lock:
+                self._sent_this_connection.clear()
             with self._lock:
                 filters = sorted({f for f, _ in self._handlers})
             for topic_filter in filters:
@@ -373,6 +387,8 @@ class MqttLink:
         reply = inbound.decode()
         if not isinstance(reply, Reply) or reply.request_id is None:
             return None
+        with self._send_lock:  # only unanswered requests are remembered
+            self._sent_this_connection.discard(str(reply.request_id))
         if self.outbox.settle(str(reply.request_id), inbound.payload):
             return reply
         return None

@@ -139,3 +139,35 @@ def test_server_status_is_retained(broker) -> None:  # type: ignore[no-untyped-d
     finally:
         display.stop()
         server.stop()
+
+
+def test_a_request_made_as_the_connection_comes_up_is_sent_once(fresh_broker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A fresh broker: a session left by another test could hold a second matching subscription.
+    received: queue.Queue[bytes] = queue.Queue()
+    server = make_link(fresh_broker, "server", DeviceRole.server)
+    server.subscribe(server.topics.ticket_request("kiosk-4"), lambda m: received.put(m.payload))
+    server.start()
+    kiosk = make_link(fresh_broker, "kiosk-4", DeviceRole.kiosk, outbox_path=tmp_path / "outbox.db")
+    # Hold the on-connect resend of the outbox until the request below is made: the order in which
+    # the network thread and a tap met in a CI run, which delivered the request twice.
+    request_made = threading.Event()
+    resend = kiosk._resend_pending  # type: ignore[attr-defined]
+
+    def resend_after_the_request(*, only_stale: bool) -> int:
+        if not only_stale:
+            request_made.wait(10)
+        return resend(only_stale=only_stale)  # type: ignore[no-any-return]
+
+    kiosk._resend_pending = resend_after_the_request  # type: ignore[method-assign]
+    kiosk.start()
+    try:
+        assert server.wait_connected(10) and kiosk.wait_connected(10)
+        request = TicketRequest(service="reg")
+        kiosk.request(kiosk.topics.ticket_request("kiosk-4"), request)
+        request_made.set()
+        assert received.get(timeout=10) == request.encode()
+        with pytest.raises(queue.Empty):  # the on-connect resend ran and found it already sent
+            received.get(timeout=1.0)
+    finally:
+        kiosk.stop()
+        server.stop()
