@@ -464,7 +464,9 @@ def run(ctx: BenchContext) -> BenchResult:
         "into the X server at each buffer swap: that swap is most of the total here, and it grows with "
         "the machine's load. On a board with a GPU the swap is a page flip within one refresh (16.7 ms "
         "at 60 Hz), so there 'handed to the display' plus one refresh is the figure to set against the "
-        "target; this machine has no GPU, so that is not measured here.",
+        "target; this machine has no GPU, so that is not measured here. The board runs without "
+        "multisampling (common/kivy_env.py): with Kivy's default of 2x, the swap of every frame took "
+        "95 ms (median, a quick run) instead of about 26.",
         "The board builds each announcement (clips joined into one WAV) on its main thread as the call "
         "arrives, before it draws the board.state that came with it: part of 'board.state received → "
         "handed to the display'. The first call of a run also loads the clip set.",
