@@ -148,6 +148,36 @@ def device_settings_snippet(
 # ------------------------------------------------------------------------------------------- handlers
 
 
+def _audit(args: argparse.Namespace, action: str, detail: str) -> None:
+    """Record a device change in the office database's audit log, as the web admin does (marked as done
+    from the command line). Best effort: a new install registers the server's own device before its
+    database exists, so the change stands and the operator is told it was not recorded."""
+    try:
+        from server.cli import DATABASE_ENV
+        from server.retention import AdminError, audit_cli, open_existing
+        from server.store.database import describe_url
+    except ImportError:  # a device-only install, without the server's packages
+        return
+    data_dir = args.data_dir.resolve() if args.data_dir else paths.data_dir()
+    url = args.database_url or os.environ.get(DATABASE_ENV) or f"sqlite:///{data_dir / 'khiu.db'}"
+    try:
+        engine = open_existing(url)
+    except AdminError as exc:
+        log.info("device change not audited: %s", exc)
+        _out(
+            "(ยังไม่มีฐานข้อมูลของสำนักงาน จึงไม่ได้บันทึกในบันทึกการตรวจสอบ / not in the audit log: "
+            f"no office database at {describe_url(url)} yet)"
+        )
+        return
+    try:
+        audit_cli(engine, action, detail)
+    except Exception as exc:  # the registry already changed: say so, do not fail the command
+        log.warning("device change not audited: %s", exc)
+        _out(f"(บันทึกการตรวจสอบไม่สำเร็จ / could not write the audit log: {exc})")
+    finally:
+        engine.dispose()
+
+
 def _device_add(args: argparse.Namespace) -> int:
     files = _files(args)
     device = Device.create(args.device_id, args.role, args.counter)
@@ -164,6 +194,8 @@ def _device_add(args: argparse.Namespace) -> int:
         )
     else:
         _out(f"ลงทะเบียนเครื่อง {device.id} แล้ว / device {device.id} registered")
+    action = "device.rotate" if credentials.rotated else "device.add"
+    _audit(args, action, f"{device.id} role={device.role.value}")
     if running_broker_pid(files) is None:
         _out("(ยังไม่มี broker ทำงาน: มีผลเมื่อเริ่ม `khiu broker` / no broker running: applies at `khiu broker`)")
     _out()
@@ -197,6 +229,7 @@ def _device_list(args: argparse.Namespace) -> int:
 
 def _device_remove(args: argparse.Namespace) -> int:
     device = remove_device(_files(args), args.device_id)
+    _audit(args, "device.remove", device.id)
     _out(
         f"ลบเครื่อง {device.id} แล้ว เข้าระบบไม่ได้อีก / device {device.id} removed: it can no longer log in "
         "(a connection already open stays until it drops; restart the broker to cut it now)"
@@ -294,6 +327,15 @@ def _data_dir_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _audit_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="the office database, for its audit log (default: $KHIU_DATABASE_URL, else khiu.db in the "
+        "data directory)",
+    )
+
+
 if TYPE_CHECKING:
     SubParsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -336,6 +378,7 @@ def register(sub: SubParsers, admin_sub: SubParsers) -> None:
     add.add_argument("--port", type=int, default=DEFAULT_PORT, help="plain MQTT port to print")
     add.add_argument("--tls-port", type=int, default=DEFAULT_TLS_PORT, help="TLS port to print")
     _data_dir_option(add)
+    _audit_option(add)
     add.set_defaults(handler=_run(_device_add))
 
     listing = device_sub.add_parser("list", help="list registered devices")
@@ -345,6 +388,7 @@ def register(sub: SubParsers, admin_sub: SubParsers) -> None:
     remove = device_sub.add_parser("remove", help="unregister a device")
     remove.add_argument("device_id", metavar="ID")
     _data_dir_option(remove)
+    _audit_option(remove)
     remove.set_defaults(handler=_run(_device_remove))
 
     tls = admin_sub.add_parser("tls", help="the office CA and the broker's TLS certificate")

@@ -173,3 +173,39 @@ def test_generated_passwords_never_look_like_a_command_line_option() -> None:
     assert all(p[0].isalnum() for p in passwords)
     assert len(set(passwords)) == len(passwords)
     assert all(len(p) >= 43 and p.isascii() for p in passwords)
+
+
+def test_device_changes_from_the_command_line_go_to_the_audit_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import select
+
+    from server.store import Store
+    from server.web.models import AuditEntry
+
+    monkeypatch.delenv("KHIU_DATABASE_URL", raising=False)
+    data = ["--data-dir", str(tmp_path)]
+    # A new install: the server's device is registered before its database exists. It still works.
+    assert khiu(["admin", "device", "add", "server", "--role", "server", "--site", "test-office", *data]) == 0
+    assert "not in the audit log" in capsys.readouterr().out
+    assert not (tmp_path / "khiu.db").exists()  # no database created on the side
+
+    url = f"sqlite:///{tmp_path / 'khiu.db'}"
+    Store(url).migrate()
+    assert khiu(["admin", "device", "add", "kiosk-7", "--role", "kiosk", *data]) == 0
+    assert khiu(["admin", "device", "add", "kiosk-7", "--role", "kiosk", *data]) == 0
+    assert khiu(["admin", "device", "remove", "kiosk-7", "--database-url", url, *data]) == 0
+    assert "not in the audit log" not in capsys.readouterr().out
+
+    store = Store(url)
+    with store.read_engine.connect() as connection:
+        entries = connection.execute(
+            select(AuditEntry.action, AuditEntry.detail, AuditEntry.username).order_by(AuditEntry.id)
+        ).all()
+    store.close()
+    assert [(action, detail) for action, detail, _ in entries] == [
+        ("device.add", "kiosk-7 role=kiosk (command line)"),
+        ("device.rotate", "kiosk-7 role=kiosk (command line)"),
+        ("device.remove", "kiosk-7 (command line)"),
+    ]
+    assert all(username is None for *_, username in entries)
