@@ -25,7 +25,7 @@ def new_password() -> str:
     """A fresh device password: 32 random bytes, URL-safe text (no characters a TOML file would escape).
 
     It never starts with `-`: a password like `-x…` is read as an option by command-line tools
-    (`mosquitto_pub -P`, our own `--password`), which is how one in every 32 would break.
+    (`mosquitto_pub -P`, our own `--password`): about one in 64 would. A leading `_` is avoided too.
     """
     while True:
         password = secrets.token_urlsafe(32)
