@@ -344,6 +344,9 @@ class CounterState(Message):
     waiting: int = Field(ge=0)
     """Tickets waiting for the services this counter serves."""
     parked: list[TicketNumber] = []
+    last_completed: TicketView | None = None
+    """The ticket this counter completed last today, whatever it did since: the survey tablet at the
+    counter asks about it. Absent from servers before this field (a tablet then infers it)."""
 
 
 class BoardServing(Part):

@@ -47,6 +47,7 @@ from common.contract import (
     TicketOffline,
     TicketRejected,
     TicketRequest,
+    TicketView,
     decode,
     rejection_text,
     utcnow,
@@ -194,6 +195,8 @@ class _Batch:
     cases: list[dict[str, Any]] = field(default_factory=list)
     responses: list[tuple[dict[str, Any], dict[str, int]]] = field(default_factory=list)
     rated: set[str] = field(default_factory=set)
+    completed: dict[str, TicketView] = field(default_factory=dict)
+    """Counters' completions in this batch, kept once it is committed."""
     rejections: Tally[str] = field(default_factory=Tally)
     presence: dict[str, dict[str, Any]] = field(default_factory=dict)
     outgoing: list[_Outgoing] = field(default_factory=list)
@@ -251,6 +254,8 @@ class Office:
         self.queue: OfficeQueue = new_queue(config, business_date(clock()))
         self._saved_desks: dict[str, tuple[bool, str | None, int]] = {}
         self._recent_calls: deque[RecentCall] = deque(maxlen=RECENT_CALLS)
+        self._last_completed: dict[str, TicketView] = {}
+        """Per counter, the ticket it completed last today (in its retained state, for the survey tablet)."""
         self._presence: dict[str, DeviceStatus] = {}
         self._published: dict[str, str] = {}
         self._dirty_counters: set[str] = set()
@@ -755,8 +760,10 @@ class Office:
             raise QueueError("invalid", f"unknown action {action}")
         self._absorb(effects, str(command.id), batch)
         ticket = effects.ticket
-        if action is CounterAction.complete and command.outcome is Outcome.forwarded and ticket is not None:
-            self._open_case(ticket, command, batch)
+        if action is CounterAction.complete and ticket is not None:
+            batch.completed[counter] = ticket_view(ticket)
+            if command.outcome is Outcome.forwarded:
+                self._open_case(ticket, command, batch)
         th, en = _result_text(action, ticket, effects, self._config, q.rules.max_calls_before_no_show)
         return CounterResult(
             ts=now,
@@ -934,6 +941,7 @@ class Office:
         for call in batch.calls:
             self._remember_call(RecentCall(call.number, call.counter, call.service, call.at))
             self._announce(call, now)
+        self._last_completed.update(batch.completed)
         self._dirty_counters |= set(self.queue.desks) if batch.everything else batch.counters
         self._board_dirty = self._board_dirty or batch.changed or batch.everything or bool(batch.calls)
         self._flush_states(now, force=batch.everything)
@@ -963,7 +971,9 @@ class Office:
             self._dirty_counters.discard(counter)
             if self._config.counter_by_id(counter) is None:
                 continue
-            message = counter_state_message(self._config, self.queue, counter, now=now)
+            message = counter_state_message(
+                self._config, self.queue, counter, now=now, last_completed=self._last_completed.get(counter)
+            )
             if self._publish_state(topic, message):
                 self.counter_states[counter] = message
                 self._next_state_at[topic] = mono + self._state_interval_s
@@ -1061,6 +1071,7 @@ class Office:
         self._absorb(effects, None, batch, day=old)
         batch.everything = True
         self._recent_calls.clear()
+        self._last_completed.clear()
         log.info(
             "business day %s closed (%d tickets ended); numbers start again for %s",
             old,
@@ -1089,6 +1100,7 @@ class Office:
         q.check()
         self.queue = q
         self._saved_desks = {row.counter: (row.open, row.staff, row.priority_streak) for row in day.counters}
+        self._last_completed = _last_completed(q)
         self._recent_calls = deque(maxlen=RECENT_CALLS)
         for r in reversed(day.recent_calls):
             self._remember_call(RecentCall(r.number, r.counter or "", r.service, r.at))
@@ -1097,6 +1109,20 @@ class Office:
             decoded = DeviceStatus.model_validate(row.payload) if row.payload else None
             if decoded is not None:
                 self._presence[row.device] = decoded
+
+
+def _last_completed(queue: OfficeQueue) -> dict[str, TicketView]:
+    """Per counter, the ticket of this business day it completed last (after a restart)."""
+    last: dict[str, Ticket] = {}
+    for ticket in queue:
+        if ticket.state is not TicketState.done or ticket.counter is None or ticket.ended_at is None:
+            continue
+        if ticket.business_date != queue.business_date:
+            continue
+        kept = last.get(ticket.counter)
+        if kept is None or (kept.ended_at or ticket.ended_at) < ticket.ended_at:
+            last[ticket.counter] = ticket
+    return {counter: ticket_view(ticket) for counter, ticket in last.items()}
 
 
 def _offline_kiosk(status: DeviceStatus) -> bool:

@@ -234,9 +234,14 @@ def catalog_message(
 
 
 def counter_state_message(
-    config: OfficeConfig, queue: OfficeQueue, counter: str, *, now: dt.datetime
+    config: OfficeConfig,
+    queue: OfficeQueue,
+    counter: str,
+    *,
+    now: dt.datetime,
+    last_completed: TicketView | None = None,
 ) -> CounterState:
-    """The retained state of one counter."""
+    """The retained state of one counter; `last_completed`: the ticket it completed last today."""
     spec = config.counter_by_id(counter)
     desk = queue.desks[counter]
     current = queue.current(counter)
@@ -253,6 +258,7 @@ def counter_state_message(
         current=ticket_view(current) if current else None,
         waiting=queue.waiting_for_counter(counter),
         parked=[t.number for t in queue.parked_at(counter)],
+        last_completed=last_completed,
     )
 
 

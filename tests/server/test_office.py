@@ -182,6 +182,34 @@ def test_the_queue_resumes_exactly_after_a_restart(store: Store) -> None:
         again.stop()
 
 
+def test_a_counter_state_names_the_ticket_completed_last_even_after_a_restart(store: Store) -> None:
+    o, published, clock = start_office(store)
+    first, second = take(o, "reg"), take(o, "reg")
+    ok(act(o, "c1", CounterAction.open))
+    for _ in range(2):
+        ok(act(o, "c1", CounterAction.call_next))
+        ok(act(o, "c1", CounterAction.start))
+        ok(act(o, "c1", CounterAction.complete, outcome=Outcome.completed))
+        clock.advance(seconds=60)
+    barrier(o)
+    state = published.last(T.counter_state("c1"))
+    assert state.current is None and state.last_completed.number == second.number
+    take(o, "reg")
+    ok(act(o, "c1", CounterAction.call_next))
+    ok(act(o, "c1", CounterAction.start))
+    ok(act(o, "c1", CounterAction.transfer, to_service="tax"))  # moved on, not completed
+    barrier(o)
+    assert published.last(T.counter_state("c1")).last_completed.number == second.number
+    o.stop()
+    again, published, _ = start_office(store, clock=clock)
+    try:
+        state = published.last(T.counter_state("c1"))
+        assert state.last_completed.number == second.number != first.number
+        assert state.last_completed.state is TicketState.done
+    finally:
+        again.stop()
+
+
 def test_a_new_business_day_cancels_the_waiting_and_restarts_numbers(store: Store) -> None:
     statuses: list[Any] = []
     o, published, clock = start_office(store, set_server_status=statuses.append)
