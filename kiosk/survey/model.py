@@ -360,6 +360,8 @@ class SurveyModel:
         """The request whose verdict the `sending` screen waits for."""
         self._listeners: list[Callable[[], None]] = []
         self._counter_serving: TicketView | None = None
+        self._counter_done: str | None = None
+        """Id of the counter's `last_completed` in the last state seen."""
         self._counter_seen = False
 
     # ------------------------------------------------------------------------------------------ plumbing
@@ -509,8 +511,9 @@ class SurveyModel:
     # ------------------------------------------------------------------------------------------ counter
 
     def on_counter_state(self, state: CounterState) -> None:
-        """The bound counter's retained state. When the ticket it was serving is gone (completed, or
-        moved on) and not parked, ask about that ticket."""
+        """The bound counter's retained state: ask about each ticket it completes. The server says which
+        (`last_completed`); from a server that does not, infer it: the ticket it was serving is gone and
+        not parked (which also takes a transfer for a completion)."""
         if self.settings.counter is None or state.counter != self.settings.counter:
             return
         before = self._counter_serving
@@ -519,20 +522,26 @@ class SurveyModel:
             current if current is not None and current.state is TicketState.serving else None
         )
         first, self._counter_seen = not self._counter_seen, True
+        if "last_completed" in state.model_fields_set:
+            done = state.last_completed
+            before_done, self._counter_done = self._counter_done, done.ticket_id if done else None
+            if first or done is None or done.ticket_id == before_done:
+                return  # the state at start says what is going on, not what just ended
+            self._ask_after_counter(done, state.counter)
+            return
         if first or before is None:
             return  # the state at start says what is going on, not what just ended
         if current is not None and current.ticket_id == before.ticket_id:
             return
         if before.number in state.parked:
             return
+        self._ask_after_counter(before, state.counter)
+
+    def _ask_after_counter(self, ticket: TicketView, counter: str) -> None:
         if self.screen not in RESTING_SCREENS or (self.screen is SurveyScreen.pad and self.entry):
-            log.info(
-                "ticket %s completed at %s while the terminal is in use: not asked",
-                before.number,
-                state.counter,
-            )
+            log.info("ticket %s completed at %s while in use: not asked", ticket.number, counter)
             return
-        self._begin(before.number, before.ticket_id, "counter")
+        self._begin(ticket.number, ticket.ticket_id, "counter")
 
     # ------------------------------------------------------------------------------------------ rating
 

@@ -266,6 +266,27 @@ def test_a_counter_ask_nobody_answers_goes_away(tmp_path: Path) -> None:
     assert on(t) is SurveyScreen.pad, "another counter's state is not ours"
 
 
+def test_a_tablet_asks_about_what_the_server_says_was_completed_and_not_a_transfer(tmp_path: Path) -> None:
+    t = make_terminal(tmp_path, counter="c1")
+    earlier = serving("A007", s=TicketState.done)
+    a8 = serving("A008", TICKET_ID)
+    t.model.on_counter_state(state(a8).model_copy(update={"last_completed": earlier}))
+    assert on(t) is SurveyScreen.pad, "at start: what was completed before is not asked about"
+    t.model.on_counter_state(state(serving("A009")).model_copy(update={"last_completed": earlier}))
+    assert on(t) is SurveyScreen.pad, "A008 moved on (a transfer) without being completed"
+    # A009 completed and A010 already being served: the two changes came as one state.
+    a9_done = serving("A009", TICKET_ID, s=TicketState.done)
+    t.model.on_counter_state(state(serving("A010")).model_copy(update={"last_completed": a9_done}))
+    assert on(t) is SurveyScreen.overall
+    view = t.model.question_view()
+    assert view is not None and view.ticket == "บัตรคิว A009"
+    t.tap(t.model.rate, 4)
+    t.tap(t.model.answer_more, False)
+    assert (t.channel.sent[-1].ticket, t.channel.sent[-1].channel) == ("A009", "counter")
+    t.model.on_counter_state(state(None).model_copy(update={"last_completed": a9_done}))
+    assert on(t) is not SurveyScreen.overall and len(t.channel.sent) == 1, "the same completion asks once"
+
+
 def test_english(t: Terminal) -> None:
     t.model.toggle_lang()
     assert t.model.pad_view().prompt == "Enter the number on your ticket"
