@@ -106,10 +106,10 @@ def _run(args: argparse.Namespace) -> int:
     _configure_kivy(windowed=args.windowed)
     _keep_printer_profiles(kiosk_dir / "escpos")
 
+    from common.catalog import catalog_from_config
     from common.thaidate import business_date
     from common.ui.clock import kivy_handoff
     from kiosk.app import KioskApp, KivyScheduler
-    from kiosk.catalog_cache import catalog_from_config
     from kiosk.runtime import KioskRuntime
     from kiosk.viewmodels import KioskSettings
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from common.catalog import catalog_from_config
 from common.config import OfficeConfig
 from common.contract import (
     BoardRecentCall,
@@ -16,14 +17,6 @@ from common.contract import (
     BoardState,
     BoardWaiting,
     Catalog,
-    CatalogChoice,
-    CatalogCounter,
-    CatalogDemographic,
-    CatalogOffice,
-    CatalogService,
-    CatalogSurvey,
-    CatalogSurveyItem,
-    CatalogSurveySection,
     CounterState,
     TicketView,
     rejection_text,
@@ -155,79 +148,12 @@ def catalog_message(
 ) -> Catalog:
     """The retained catalog: the office, its enabled services with whether they take tickets now, the
     counters and the survey form."""
-    services = []
-    for s in config.enabled_services():
-        state = availability.get(s.code, Availability(True))
-        reason = None if state.accepting else closed_reason(config, s.code, state, now)
-        services.append(
-            CatalogService(
-                code=s.code,
-                prefix=s.prefix,
-                name_th=s.name_th,
-                name_en=s.name_en,
-                group=s.group,
-                kind=s.kind,
-                agency_th=s.agency_th,
-                agency_en=s.agency_en,
-                standard_minutes=s.standard_minutes,
-                documents_th=list(s.documents_th),
-                documents_en=list(s.documents_en),
-                accepting=state.accepting,
-                closed_reason_th=reason[0] if reason else None,
-                closed_reason_en=reason[1] if reason else None,
-            )
-        )
-    offered = {s.code for s in services}
-    counters = [
-        CatalogCounter(
-            id=c.id,
-            number=c.number,
-            name_th=c.name_th,
-            name_en=c.name_en,
-            services=[code for code in c.services if code in offered],
-        )
-        for c in config.counters
-    ]
-    survey = config.survey
-    return Catalog(
-        ts=now,
-        business_date=business_date,
-        office=CatalogOffice(
-            id=config.office.id,
-            name_th=config.office.name_th,
-            name_en=config.office.name_en,
-            lao_type=config.office.lao_type.value,
-            public_url=config.office.public_url,
-        ),
-        services=services,
-        counters=counters,
-        survey=CatalogSurvey(
-            sections=[
-                CatalogSurveySection(
-                    id=section.id,
-                    title_th=section.title_th,
-                    title_en=section.title_en,
-                    items=[
-                        CatalogSurveyItem(id=i.id, text_th=i.text_th, text_en=i.text_en)
-                        for i in section.items
-                    ],
-                )
-                for section in survey.sections
-            ],
-            overall_item=survey.overall_item,
-            demographics=[
-                CatalogDemographic(
-                    id=qid,
-                    label_th=q.label_th,
-                    label_en=q.label_en,
-                    options=[
-                        CatalogChoice(id=o.id, label_th=o.label_th, label_en=o.label_en) for o in q.options
-                    ],
-                )
-                for qid, q in survey.demographics.questions()
-            ],
-        ),
-    )
+    closed = {
+        s.code: closed_reason(config, s.code, state, now)
+        for s in config.enabled_services()
+        if not (state := availability.get(s.code, Availability(True))).accepting
+    }
+    return catalog_from_config(config, business_date, now=now, closed=closed)
 
 
 # ------------------------------------------------------------------------------------------------ states

@@ -38,9 +38,9 @@ def run_survey(args: argparse.Namespace, config: OfficeConfig, config_path: Any)
     link = _link_settings(args, site=config.office.id)
     _configure_kivy(windowed=args.windowed)
 
+    from common.catalog import catalog_from_config
     from common.thaidate import business_date
     from common.ui.clock import kivy_handoff
-    from kiosk.catalog_cache import catalog_from_config
     from kiosk.survey.app import KivyScheduler, SurveyApp
     from kiosk.survey.model import SurveySettings
     from kiosk.survey.runtime import SurveyRuntime

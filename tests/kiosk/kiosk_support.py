@@ -13,11 +13,11 @@ from pathlib import Path
 
 from PIL import Image, ImageChops
 
+from common.catalog import catalog_from_config
 from common.config import load_config
 from common.contract import Catalog, CatalogService, TicketIssued, TicketOffline, TicketRequest
 from common.paths import EXAMPLE_CONFIG
 from common.vocabulary import PrinterState
-from kiosk.catalog_cache import catalog_from_config
 from kiosk.offline_numbers import OfflineNumbers
 from kiosk.viewmodels import KioskHealth, KioskModel, KioskSettings, PrintJob
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.catalog import catalog_from_config
 from common.contract import Catalog, SurveyAccepted, SurveyRejected, SurveyResponse, rejection_text
-from kiosk.catalog_cache import catalog_from_config
 from kiosk.survey.model import RatedTickets, SurveyHealth, SurveyModel, SurveyScreen, SurveySettings
 from tests.survey.helpers import THURSDAY_9AM, survey_config
 

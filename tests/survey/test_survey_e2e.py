@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from common.catalog import catalog_from_config
 from common.config import OfficeConfig
 from common.contract import CounterCommand, CounterRejected, TicketIssued, TicketRequest
 from common.vocabulary import CounterAction, DeviceRole, Outcome
-from kiosk.catalog_cache import catalog_from_config
 from kiosk.headless import HeadlessLoop
 from kiosk.runtime import LinkSettings
 from kiosk.survey.model import SurveyScreen, SurveySettings
