@@ -1113,16 +1113,14 @@ class Office:
 
 def _last_completed(queue: OfficeQueue) -> dict[str, TicketView]:
     """Per counter, the ticket of this business day it completed last (after a restart)."""
-    last: dict[str, Ticket] = {}
+    last: dict[str, tuple[dt.datetime, Ticket]] = {}
     for ticket in queue:
-        if ticket.state is not TicketState.done or ticket.counter is None or ticket.ended_at is None:
+        counter, ended = ticket.counter, ticket.ended_at
+        if ticket.state is not TicketState.done or counter is None or ended is None:
             continue
-        if ticket.business_date != queue.business_date:
-            continue
-        kept = last.get(ticket.counter)
-        if kept is None or (kept.ended_at or ticket.ended_at) < ticket.ended_at:
-            last[ticket.counter] = ticket
-    return {counter: ticket_view(ticket) for counter, ticket in last.items()}
+        if ticket.business_date == queue.business_date and (counter not in last or last[counter][0] < ended):
+            last[counter] = (ended, ticket)
+    return {counter: ticket_view(ticket) for counter, (_, ticket) in last.items()}
 
 
 def _offline_kiosk(status: DeviceStatus) -> bool:
