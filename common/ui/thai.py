@@ -12,10 +12,15 @@ the measuring function of a Kivy font.
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
 import logging
+import re
 import unicodedata
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +57,159 @@ def words(text: str) -> tuple[str, ...]:
 MAX_WORD = 30
 """Longer dictionary entries are compounds no line needs to keep whole."""
 
+WORD_LIST = "words_th.txt"
+"""PyThaiNLP's Thai word list (62,000 words), the dictionary of its `newmm` tokenizer."""
+
+
+class WordList:
+    """A sorted word list held as one string and the offsets of its words; membership by binary search
+    among the words that share the first two characters.
+
+    PyThaiNLP's word list as a set of 62,000 `str` objects takes about 10 MB, and importing PyThaiNLP to
+    get it another 7 MB (its package imports every submodule); its `newmm` tokenizer builds a trie of
+    about 65 MB. The same words in one string take about 1 MB, the offsets 0.25 MB and the index of
+    first two characters 0.2 MB; a lookup is a handful of slice comparisons."""
+
+    __slots__ = ("_heads", "_offsets", "_text")
+
+    def __init__(self, words: Callable[[], Iterable[str]]) -> None:
+        # The long-lived objects first and the index after the words are gone: a small object made
+        # among 62,000 short-lived ones would keep their memory from being returned.
+        self._offsets = array("I", [0])
+        self._heads: dict[str, tuple[int, int]] = {}
+        """First two characters -> (first, last + 1) index of the words that begin with them."""
+        ordered = sorted(set(words()))
+        self._text = "".join(ordered)
+        self._offsets.extend(itertools.accumulate(map(len, ordered)))
+        del ordered
+        for index in range(len(self)):
+            head = self._word(index)[:2]
+            if len(head) == 2:
+                first, _ = self._heads.get(head, (index, index))
+                self._heads[head] = (first, index + 1)
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str) or not word:
+            return False
+        lo, hi = self._span(word)
+        at = self._first_not_below(word, lo, hi)
+        return at < hi and self._word(at) == word
+
+    def ends_of_words_at(self, text: str, start: int, ends: Iterable[int]) -> Iterator[int]:
+        """Those of `ends` (ascending) where `text[start:end]` is a word. Stops at the first end where no
+        word even begins with `text[start:end]`: no longer piece can be a word then either."""
+        at = 0
+        for end in ends:
+            piece = text[start:end]
+            lo, hi = self._span(piece)
+            # a longer piece sorts after a shorter one: its place is never before the last one found
+            at = self._first_not_below(piece, max(at, lo), hi)
+            if at >= hi:
+                return
+            found = self._word(at)
+            if found == piece:
+                yield end
+            elif not found.startswith(piece):
+                return
+
+    def _span(self, piece: str) -> tuple[int, int]:
+        """The indices of the words that may begin with `piece`."""
+        if len(piece) < 2:
+            return 0, len(self)
+        return self._heads.get(piece[:2], (0, 0))
+
+    def _word(self, index: int) -> str:
+        return self._text[self._offsets[index] : self._offsets[index + 1]]
+
+    def _first_not_below(self, word: str, lo: int, hi: int) -> int:
+        """The index of the first word >= `word` among the words lo..hi-1 (bisect_left)."""
+        text, offsets = self._text, self._offsets
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if text[offsets[mid] : offsets[mid + 1]] < word:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
 
 @lru_cache(maxsize=1)
-def _dictionary() -> frozenset[str]:
-    """PyThaiNLP's Thai word list (62,000 words). Kept as a plain set: about 17 MB and 40 ms to load,
-    where PyThaiNLP's own `newmm` tokenizer builds a trie of about 65 MB in half a second, which a kiosk
-    that must start in 3 s and stay under 150 MB cannot spare."""
-    from pythainlp.corpus import thai_words
+def _dictionary() -> WordList:
+    """PyThaiNLP's word list, read from its file without importing PyThaiNLP (see `WordList`), as
+    `pythainlp.corpus.thai_words()` reads it: one word a line."""
 
-    return frozenset(w for w in thai_words() if len(w) <= MAX_WORD and " " not in w)
+    def words() -> Iterator[str]:
+        lines = _word_list_path().read_text(encoding="utf-8-sig").splitlines()
+        return (w for w in lines if w and len(w) <= MAX_WORD and " " not in w)
+
+    return WordList(words)
+
+
+def _word_list_path() -> Path:
+    spec = importlib.util.find_spec("pythainlp")  # finds the package without running its __init__
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("pythainlp is not installed: Thai line breaking needs its word list")
+    return Path(spec.origin).parent / "corpus" / WORD_LIST
+
+
+# Thai character clusters: the pieces no break may split (a consonant with its vowels and tone mark,
+# and the clusters of preposed vowels). PyThaiNLP's `pythainlp.tokenize.tcc` rules (Apache-2.0, after
+# Theeramunkong et al. 2000: https://citeseerx.ist.psu.edu/viewdoc/summary?doi=10.1.1.59.2548), copied
+# so that line breaking does not import PyThaiNLP; tests/ui/test_ui_thai.py checks them against its own.
+_TCC_RULES = (
+    """\
+c[ั]([่-๋]c)?
+c[ั]([่-๋]c)?k
+เc็ck
+เcctาะk
+เccีtยะk
+เccีtย(?=[เ-ไก-ฮ]|$)k
+เc[ิีุู]tย(?=[เ-ไก-ฮ]|$)k
+เcc็ck
+เcิc์ck
+เcิtck
+เcีtยะ?k
+เcืtอะk
+เcื
+เctา?ะ?k
+c[ึื]tck
+c[ะ-ู]tk
+c[ิุู]์
+cรรc์
+c็
+ct[ะาำ]?k
+แc็ck
+แcc์k
+แctะk
+แcc็ck
+แccc์k
+โctะk
+[เ-ไ]ctk
+ก็
+อึ
+หึ
+""".replace("k", "(cc?[d|ิ]?[์])?")
+    .replace("c", "[ก-ฮ]")
+    .replace("t", "[่-๋]?")
+    .replace("d", "ูุ")
+    .split()
+)
+_TCC = re.compile("|".join(_TCC_RULES))
+
+
+def cluster_ends(text: str) -> set[int]:
+    """The end positions of the Thai character clusters of `text` (as PyThaiNLP's `tcc_pos`): a
+    character no rule matches is a cluster of its own."""
+    ends: set[int] = set()
+    p, n = 0, len(text)
+    while p < n:
+        m = _TCC.match(text, p)
+        p = m.end() if m and m.end() > p else p + 1
+        ends.add(p)
+    return ends
 
 
 def _split_thai(chunk: str) -> list[str]:
@@ -69,22 +218,17 @@ def _split_thai(chunk: str) -> list[str]:
     at cluster boundaries, so no break ever separates a consonant from its vowel or tone mark. Runs of
     unknown clusters (names, typos) stay one piece. Non-Thai characters inside the chunk (digits,
     Latin letters, punctuation) form their own pieces."""
-    from pythainlp.tokenize.tcc import tcc_pos
-
     dictionary = _dictionary()
     n = len(chunk)
-    bounds = sorted(tcc_pos(chunk) | {0, n} | _script_changes(chunk))
+    bounds = sorted(cluster_ends(chunk) | {0, n} | _script_changes(chunk))
     # best[i]: (unknown clusters, words, previous boundary, was a dictionary word) for a split of chunk[:i]
     best: dict[int, tuple[int, int, int, bool]] = {0: (0, 0, -1, True)}
     for k, i in enumerate(bounds):
         if i not in best or i == n:
             continue
         unknown, count, _, _ = best[i]
-        for j in bounds[k + 1 :]:
-            if j - i > MAX_WORD:
-                break
-            if chunk[i:j] in dictionary:
-                _relax(best, j, (unknown, count + 1, i, True))
+        for j in dictionary.ends_of_words_at(chunk, i, _within(bounds[k + 1 :], i + MAX_WORD)):
+            _relax(best, j, (unknown, count + 1, i, True))
         _relax(best, bounds[k + 1], (unknown + 1, count + 1, i, False))
     pieces: list[tuple[str, bool]] = []
     j = n
@@ -102,6 +246,10 @@ def _split_thai(chunk: str) -> list[str]:
             out.append(piece)
         previous_known = known
     return out
+
+
+def _within(ends: list[int], last: int) -> Iterator[int]:
+    return itertools.takewhile(lambda end: end <= last, ends)
 
 
 def _relax(
