@@ -18,6 +18,7 @@ import logging
 import os
 import statistics
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,27 @@ def memory_mb() -> dict[str, float]:
     return out
 
 
+HEAP_ROWS = 30
+
+
+def python_heap(at_start: tracemalloc.Snapshot | None) -> dict[str, Any]:
+    """What Python objects hold (diagnostic: run with PYTHONTRACEMALLOC=1): by file at the end, and the
+    lines whose allocations grew most since the first frame. Memory that C libraries take with their own
+    allocator (Mesa, SDL, FreeType, pydantic-core) is not traced."""
+    now = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+    by_file = now.statistics("filename")
+    out: dict[str, Any] = {
+        "traced_mb": round(sum(s.size for s in by_file) / 2**20, 1),
+        "by_file_mb": [[str(s.traceback[0].filename), round(s.size / 2**20, 2)] for s in by_file[:HEAP_ROWS]],
+    }
+    if at_start is not None:
+        grown = now.compare_to(at_start, "lineno")
+        out["grown_since_first_frame_mb"] = [
+            [str(s.traceback[0]), round(s.size_diff / 2**20, 2), s.count_diff] for s in grown[:HEAP_ROWS]
+        ]
+    return out
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -98,6 +120,7 @@ class Benchmark:
         self.results: dict[str, Any] = {}
         self.handoffs: collections.deque[float] = collections.deque(maxlen=64)
         """When the network thread handed something to the UI thread (perf_counter), latest last."""
+        self._heap_at_start: tracemalloc.Snapshot | None = None
 
     def timed_handoff(self, handoff: Callable[[Task], None]) -> Callable[[Task], None]:
         """`handoff` noting when each task was handed over (the app's one thread crossing)."""
@@ -113,6 +136,8 @@ class Benchmark:
         self.results["first_frame_s"] = round(process_age_s(), 3)
         self.results["rss_mb_at_start"] = round(memory.get("rss", float("nan")), 1)
         self.results["memory_mb_at_start"] = {k: round(v, 1) for k, v in memory.items()}
+        if tracemalloc.is_tracing():
+            self._heap_at_start = tracemalloc.take_snapshot()
         log.info("first frame %.2f s after process start", self.results["first_frame_s"])
         self.write()
 
@@ -126,6 +151,8 @@ class Benchmark:
             memory_mb_after_tickets={k: round(v, 1) for k, v in memory.items()},
             rss_mb_after_tickets=round(memory.get("rss", float("nan")), 1),
         )
+        if tracemalloc.is_tracing():
+            self.results["python_heap"] = python_heap(self._heap_at_start)
         series = {
             "sent": run.to_sent,
             "arrived": run.to_arrived,
