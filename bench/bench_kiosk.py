@@ -298,6 +298,11 @@ def kiosk_tickets(office: BenchOffice) -> tuple[int, int]:
 # ---------------------------------------------------------------------------------------------- run
 
 
+def _texture_mb(results: dict[str, Any], key: str) -> str:
+    textures = results.get(key)
+    return f"{textures['mb']:.0f}" if isinstance(textures, dict) else "n/a"
+
+
 def _pair(values: list[float], unit: str = "ms") -> str:
     return f"{percentile(values, 0.5):.1f} / {percentile(values, 0.99):.1f} {unit}"
 
@@ -371,6 +376,10 @@ def run(ctx: BenchContext) -> BenchResult:
             f"{after['anon']:.0f} / {after['file']:.0f} / {after['software_gl']:.0f} MB",
         ),
         Figure(
+            "of which Kivy textures (pixels, in process memory under software GL): first frame / after",
+            f"{_texture_mb(runs[0], 'textures_at_start')} / {_texture_mb(day, 'textures_after_tickets')} MB",
+        ),
+        Figure(
             "diagnostic: after the tickets, less the software GL libraries' code",
             rss_after - float(after["software_gl"]),
             "MB",
@@ -432,10 +441,13 @@ def run(ctx: BenchContext) -> BenchResult:
     bound = (
         "Start: Python importing Kivy, SDL2 and the app and an OpenGL context on llvmpipe (the empty window "
         "row), the contract's models (pydantic), the kv files, the Thai font and the first screen. Memory: "
-        "Kivy's own baseline under software GL (the empty window row), the contract's models (about 20 MB), "
-        "the Thai word list shared by the screens and the ticket (17 MB), Pillow, python-escpos and the "
-        "screens' textures; it stops growing after a few hundred tickets (the ticket's line cache is "
-        "bounded). Tap to number: the kiosk's two outbox commits and the "
+        "Kivy's own baseline under software GL (the empty window row), pydantic for the contract and the "
+        "office file (about 22 MB, of which the library itself about 18), Pillow, python-escpos and the "
+        "ticket's fonts (about 18 MB from the first ticket), the Thai word list shared by the screens and "
+        "the ticket (1.5 MB, without importing PyThaiNLP) and the screens' textures (the textures rows); "
+        "the print worker gives the C heap's free pages back after each ticket, and memory stops growing "
+        "after a few hundred tickets (the ticket's line cache is bounded). Tap to number: the kiosk's two "
+        "outbox commits and the "
         "server's round trip (its commit and Mosquitto's save are fsyncs on this shared disk: the p99 "
         "tail), then the UI thread, busy drawing the 'issuing' screen on the CPU, taking the reply, then "
         "one frame with the number. Render: the QR code's mask search (about 9 ms in pure Python) and "

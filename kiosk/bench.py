@@ -83,6 +83,18 @@ def memory_mb() -> dict[str, float]:
     return out
 
 
+def textures() -> dict[str, float]:
+    """The Kivy textures alive (labels, canvases) and the pixels they hold: in process memory under a
+    software GL driver, in the GPU's under a real one."""
+    import gc
+
+    from kivy.graphics.texture import Texture, TextureRegion
+
+    alive = [o for o in gc.get_objects() if isinstance(o, Texture) and not isinstance(o, TextureRegion)]
+    pixels = sum(t.width * t.height for t in alive)
+    return {"count": len(alive), "mb": round(pixels * 4 / 2**20, 1)}
+
+
 HEAP_ROWS = 30
 
 
@@ -136,6 +148,7 @@ class Benchmark:
         self.results["first_frame_s"] = round(process_age_s(), 3)
         self.results["rss_mb_at_start"] = round(memory.get("rss", float("nan")), 1)
         self.results["memory_mb_at_start"] = {k: round(v, 1) for k, v in memory.items()}
+        self.results["textures_at_start"] = textures()
         if tracemalloc.is_tracing():
             self._heap_at_start = tracemalloc.take_snapshot()
         log.info("first frame %.2f s after process start", self.results["first_frame_s"])
@@ -151,6 +164,7 @@ class Benchmark:
             memory_mb_after_tickets={k: round(v, 1) for k, v in memory.items()},
             rss_mb_after_tickets=round(memory.get("rss", float("nan")), 1),
         )
+        self.results["textures_after_tickets"] = textures()
         if tracemalloc.is_tracing():
             self.results["python_heap"] = python_heap(self._heap_at_start)
         series = {
