@@ -156,57 +156,31 @@ def _word_list_path() -> Path:
 
 
 # Thai character clusters: the pieces no break may split (a consonant with its vowels and tone mark,
-# and the clusters of preposed vowels). PyThaiNLP's `pythainlp.tokenize.tcc` rules (Apache-2.0, after
-# Theeramunkong et al. 2000: https://citeseerx.ist.psu.edu/viewdoc/summary?doi=10.1.1.59.2548), copied
-# so that line breaking does not import PyThaiNLP; tests/ui/test_ui_thai.py checks them against its own.
-_TCC_RULES = (
-    """\
-c[ั]([่-๋]c)?
-c[ั]([่-๋]c)?k
-เc็ck
-เcctาะk
-เccีtยะk
-เccีtย(?=[เ-ไก-ฮ]|$)k
-เc[ิีุู]tย(?=[เ-ไก-ฮ]|$)k
-เcc็ck
-เcิc์ck
-เcิtck
-เcีtยะ?k
-เcืtอะk
-เcื
-เctา?ะ?k
-c[ึื]tck
-c[ะ-ู]tk
-c[ิุู]์
-cรรc์
-c็
-ct[ะาำ]?k
-แc็ck
-แcc์k
-แctะk
-แcc็ck
-แccc์k
-โctะk
-[เ-ไ]ctk
-ก็
-อึ
-หึ
-""".replace("k", "(cc?[d|ิ]?[์])?")
-    .replace("c", "[ก-ฮ]")
-    .replace("t", "[่-๋]?")
-    .replace("d", "ูุ")
-    .split()
-)
-_TCC = re.compile("|".join(_TCC_RULES))
+# and the clusters of preposed vowels): PyThaiNLP's own rules, `pythainlp.tokenize.tcc`, a module that
+# needs nothing but `re`. Loaded from its file like the word list, without PyThaiNLP's `__init__`.
+@lru_cache(maxsize=1)
+def _tcc() -> re.Pattern[str]:
+    spec = importlib.util.find_spec("pythainlp")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("pythainlp is not installed: Thai line breaking needs its cluster rules")
+    path = Path(spec.origin).parent / "tokenize" / "tcc.py"
+    module_spec = importlib.util.spec_from_file_location("_khiu_pythainlp_tcc", path)
+    if module_spec is None or module_spec.loader is None:
+        raise ModuleNotFoundError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    pattern: re.Pattern[str] = module._PAT_TCC
+    return pattern
 
 
 def cluster_ends(text: str) -> set[int]:
     """The end positions of the Thai character clusters of `text` (as PyThaiNLP's `tcc_pos`): a
     character no rule matches is a cluster of its own."""
     ends: set[int] = set()
+    pattern = _tcc()
     p, n = 0, len(text)
     while p < n:
-        m = _TCC.match(text, p)
+        m = pattern.match(text, p)
         p = m.end() if m and m.end() > p else p + 1
         ends.add(p)
     return ends
