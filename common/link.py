@@ -117,8 +117,12 @@ class MqttLink:
         keepalive: int = 20,
         resend_interval_s: float = RESEND_INTERVAL_S,
         client_id: str | None = None,
+        presence: bool = True,
     ) -> None:
         self.host, self.port = host, port
+        self.presence = presence
+        """False for a second connection of a process that already has one saying its status (the
+        server's request lanes): no will, no retained status of its own."""
         self.topics = Topics(site)
         self.device_id = device_id
         self.role = role
@@ -128,7 +132,10 @@ class MqttLink:
         self.outbox = Outbox(outbox_path) if outbox_path is not None else None
         self._own_dispatcher = Dispatcher(f"mqtt-app-{device_id}") if handoff is None else None
         self._handoff: Handoff = handoff or self._own_dispatcher  # type: ignore[assignment]
-        self._handlers: list[tuple[str, Handler]] = []
+        self._handlers: list[tuple[str, str, Handler]] = []
+        """(filter as subscribed, filter a topic is matched against, handler): the two differ for a
+        shared subscription, `$share/{group}/{filter}`."""
+        self._unsubscribe_on_connect: list[str] = []
         self._reply_handlers: list[ReplyHandler] = []
         self._connection_handlers: list[Callable[[bool], None]] = []
         self._lock = threading.Lock()
@@ -141,9 +148,11 @@ class MqttLink:
         self._resender: threading.Thread | None = None
         self._status: Message = self._default_status(online=True)
 
+        self.client_id = client_id or f"khiu-{site}-{device_id}"
+        """The broker keeps this session (its subscriptions and queued messages) across restarts."""
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=client_id or f"khiu-{site}-{device_id}",
+            client_id=self.client_id,
             protocol=mqtt.MQTTv5,
         )
         self.client.username_pw_set(username, password)
@@ -151,9 +160,10 @@ class MqttLink:
             self.client.tls_set(ca_certs=str(tls_ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
         self.client.max_queued_messages_set(MAX_QUEUED_OUTGOING)  # must precede connect
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
-        self.client.will_set(
-            self.status_topic, self._default_status(online=False).encode(), qos=1, retain=True
-        )
+        if presence:
+            self.client.will_set(
+                self.status_topic, self._default_status(online=False).encode(), qos=1, retain=True
+            )
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -175,12 +185,22 @@ class MqttLink:
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
 
-    def subscribe(self, topic_filter: str, handler: Handler) -> None:
-        """Call `handler` (on the application thread) for every message matching `topic_filter`."""
+    def subscribe(self, topic_filter: str, handler: Handler, *, share_group: str | None = None) -> None:
+        """Call `handler` (on the application thread) for every message matching `topic_filter`.
+
+        With `share_group`, the subscription is MQTT 5's shared `$share/{group}/{filter}`: the broker
+        hands each message to one of the group's sessions (the server's request lanes)."""
+        subscribed = f"$share/{share_group}/{topic_filter}" if share_group else topic_filter
         with self._lock:
-            self._handlers.append((topic_filter, handler))
+            self._handlers.append((subscribed, topic_filter, handler))
         if self.connected:
-            self.client.subscribe(topic_filter, qos=1)
+            self.client.subscribe(subscribed, qos=1)
+
+    def unsubscribe_on_connect(self, topic_filters: list[str]) -> None:
+        """Drop these filters from the persistent session at every connect: a session an earlier
+        version subscribed keeps them otherwise, and they would deliver a second copy."""
+        with self._lock:
+            self._unsubscribe_on_connect = list(topic_filters)
 
     def on_reply(self, handler: ReplyHandler) -> None:
         """Call `handler` with each reply that settles one of our outbox requests (first reply only)."""
@@ -216,7 +236,7 @@ class MqttLink:
     def set_status(self, status: Message) -> None:
         """Publish a new retained status (printer state, server reachability...)."""
         self._status = status
-        if self.connected:
+        if self.connected and self.presence:
             self.publish(self.status_topic, status, retain=True)
 
     def start(self) -> None:
@@ -233,7 +253,7 @@ class MqttLink:
     def stop(self, *, publish_offline: bool = True) -> None:
         """Say offline (retained), disconnect, stop threads."""
         self._stopping.set()
-        if publish_offline and self.connected:
+        if publish_offline and self.presence and self.connected:
             info = self.client.publish(
                 self.status_topic, self._default_status(online=False).encode(), qos=1, retain=True
             )
@@ -310,11 +330,15 @@ class MqttLink:
             with self._send_lock:
                 self._sent_this_connection.clear()
             with self._lock:
-                filters = sorted({f for f, _ in self._handlers})
+                filters = sorted({f for f, _, _ in self._handlers})
+                stale = list(self._unsubscribe_on_connect)
+            if stale:
+                client.unsubscribe(stale)
             for topic_filter in filters:
                 client.subscribe(topic_filter, qos=1)
             self._connected.set()
-            client.publish(self.status_topic, self._status.encode(), qos=1, retain=True)
+            if self.presence:
+                client.publish(self.status_topic, self._status.encode(), qos=1, retain=True)
             self._resend_pending(only_stale=False)
             self._notify_connection(True)
         except Exception:
@@ -370,7 +394,7 @@ class MqttLink:
         try:
             inbound = Inbound(msg.topic, bytes(msg.payload), bool(msg.retain))
             with self._lock:
-                handlers = [h for f, h in self._handlers if mqtt.topic_matches_sub(f, msg.topic)]
+                handlers = [h for _, f, h in self._handlers if mqtt.topic_matches_sub(f, msg.topic)]
             settled: Reply | None = None
             if self.outbox is not None and msg.topic.endswith("/reply"):
                 settled = self._settle(inbound)
@@ -392,6 +416,40 @@ class MqttLink:
         if self.outbox.settle(str(reply.request_id), inbound.payload):
             return reply
         return None
+
+
+def forget_sessions(
+    *, host: str, port: int, username: str, password: str, client_ids: list[str], tls_ca: Path | None = None
+) -> None:
+    """End the broker's persistent sessions of these client ids: connect each with a clean start and
+    no expiry, then disconnect. A session nobody resumes keeps its subscriptions for a week, and as a
+    member of a shared subscription it keeps taking its share of the messages."""
+    for client_id in client_ids:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        client.username_pw_set(username, password)
+        if tls_ca is not None:
+            client.tls_set(ca_certs=str(tls_ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = 0
+        try:
+            client.connect(host, port, keepalive=10, clean_start=True, properties=props)
+        except (OSError, ssl.SSLError) as exc:
+            log.warning("could not end the broker session %s: %s", client_id, exc)
+            continue
+        try:
+            deadline = time.monotonic() + 5.0
+            while not client.is_connected() and time.monotonic() < deadline:
+                client.loop(timeout=0.1)
+            if not client.is_connected():
+                log.warning("could not end the broker session %s: no answer", client_id)
+        finally:
+            client.disconnect()
+            client.loop(timeout=0.1)
+
+
+def mqtt_match(topic_filter: str, topic: str) -> bool:
+    """True when `topic` matches `topic_filter` (`+` and `#` wildcards)."""
+    return bool(mqtt.topic_matches_sub(topic_filter, topic))
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:

@@ -77,6 +77,19 @@ class Topics:
         return f"{self.base}/device/{_checked(device, 'device id')}/status"
 
     # subscriptions of the server
+    def lane_subscriptions(self) -> list[str]:
+        """The requests that need no order among themselves (tickets, offline tickets, ratings): the
+        server may spread them over several connections. A counter's commands keep their order."""
+        return [
+            f"{self.base}/kiosk/+/ticket/request",
+            f"{self.base}/kiosk/+/ticket/offline",
+            f"{self.base}/survey/+/response",
+        ]
+
+    def lane_replies(self) -> list[str]:
+        """The replies to those requests: each device's own reply topic."""
+        return [f"{self.base}/kiosk/+/ticket/reply", f"{self.base}/survey/+/reply"]
+
     def server_subscriptions(self) -> list[str]:
         """What the server listens to: every request topic and every device's presence."""
         return [

@@ -63,6 +63,13 @@ def register(sub: Any, admin_sub: Any) -> None:
         metavar="DIR",
         help="where the server keeps its files (default: $KHIU_DATA_DIR)",
     )
+    p.add_argument(
+        "--request-lanes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="extra MQTT connections sharing the kiosks' ticket requests (default 3; 0: one connection)",
+    )
     p.set_defaults(handler=run_server)
 
     m = admin_sub.add_parser(
@@ -133,6 +140,7 @@ def run_server(args: argparse.Namespace) -> int:
         http_port=args.http_port,
         data_dir=data,
         **mqtt,
+        **({} if args.request_lanes is None else {"request_lanes": max(0, args.request_lanes)}),
     )
     runtime = ServerRuntime(settings, web_app=None if args.no_web else default_web_app(settings))
     stop = threading.Event()

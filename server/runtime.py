@@ -12,10 +12,13 @@ pass their own, or none."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import importlib.metadata
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +26,9 @@ from typing import Any
 
 from common.config import OfficeConfig
 from common.contract import ServerStatus, utcnow
-from common.link import Inbound, MqttLink
+from common.link import Inbound, MqttLink, forget_sessions, mqtt_match, port_open
 from common.paths import data_dir
+from common.topics import Topics
 from common.vocabulary import DeviceRole
 from server.office import Office
 from server.store import Store
@@ -35,6 +39,16 @@ log = logging.getLogger(__name__)
 CONNECT_WAIT_S = 10.0
 """How long `start` waits for the broker before going on (the link keeps reconnecting in the background;
 requests the broker queues for the server's persistent session arrive once it connects)."""
+
+REQUEST_LANES = 3
+"""Extra MQTT connections that share the kiosks' ticket requests and the survey ratings, and carry
+their replies. Mosquitto 2.0 reads one packet per connection per pass of its loop, and with the office
+broker's save on every change each pass ends in a save and fsync of its persistence file: through one
+connection the server could take and answer only about one ticket per two saves (docs/benchmarks.md)."""
+
+MAX_REQUEST_LANES = 8
+"""Lanes beyond the configured number, up to this, have their broker sessions ended at start: a
+session left by a server that ran with more lanes would keep taking its share of the requests."""
 
 WebAppFactory = Callable[[Office], Any]
 
@@ -64,6 +78,17 @@ class ServerSettings:
     """The web app listens here: staff PCs and citizens' phones on the office network reach it."""
     http_port: int = 8000
     data_dir: Path = field(default_factory=data_dir)
+    request_lanes: int = REQUEST_LANES
+    """0: one connection carries everything, as before lanes existed."""
+
+
+def share_group(password: str, client_id: str) -> str:
+    """The request lanes' shared-subscription group: one per server identity, and secret. Mosquitto's
+    ACL lets any device subscribe to any filter and only filters what it delivers; a device that joined
+    the server's group would be dealt a share of the requests and, denied them, drop them. A name made
+    from the server's password cannot be guessed."""
+    digest = hmac.new(password.encode(), client_id.encode(), hashlib.sha256).hexdigest()
+    return f"khiu-lanes-{digest[:32]}"
 
 
 def default_web_app(settings: ServerSettings) -> WebAppFactory:
@@ -104,6 +129,26 @@ class ServerRuntime:
             version=self.version,
             client_id=settings.mqtt_client_id,
         )
+        self.lanes = [
+            MqttLink(
+                host=settings.mqtt_host,
+                port=settings.mqtt_port,
+                username=settings.username,
+                password=settings.password,
+                site=config.office.id,
+                device_id=settings.username,
+                role=DeviceRole.server,
+                tls_ca=settings.tls_ca,
+                handoff=_inline,
+                version=self.version,
+                client_id=f"{self.link.client_id}-lane-{n}",
+                presence=False,
+            )
+            for n in range(1, settings.request_lanes + 1)
+        ]
+        self._share_group = share_group(settings.password, self.link.client_id)
+        self._lanes_checked = False
+        self._lane_replies = Topics(config.office.id).lane_replies() if self.lanes else []
         self.office = Office(
             config,
             self.store,
@@ -125,8 +170,23 @@ class ServerRuntime:
 
     def start(self, *, connect_wait_s: float = CONNECT_WAIT_S) -> None:
         self.store.migrate()
-        for topic_filter in self.office.topics.server_subscriptions():
-            self.link.subscribe(topic_filter, self._inbound)
+        topics = self.office.topics
+        shared = topics.lane_subscriptions() if self.lanes else []
+        for topic_filter in topics.server_subscriptions():
+            if topic_filter not in shared:
+                self.link.subscribe(topic_filter, self._inbound)
+        for lane in self.lanes:
+            for topic_filter in shared:
+                lane.subscribe(topic_filter, self._inbound, share_group=self._share_group)
+        # The main session of an earlier version (or of a server run without lanes) holds these.
+        self.link.unsubscribe_on_connect(shared)
+        if port_open(self.settings.mqtt_host, self.settings.mqtt_port):
+            # Before any lane subscribes: what the broker deals an unused lane is lost when its session
+            # ends (the devices' outboxes resend it, seconds later).
+            self._lanes_checked = True
+            self._forget_unused_lanes()
+        for lane in self.lanes:
+            lane.start()
         self.link.on_connection_change(self._connection_changed)
         self.link.start()
         if not self.link.wait_connected(connect_wait_s):
@@ -152,12 +212,28 @@ class ServerRuntime:
             self._web.start()
             log.info("web app on http://%s:%s", self.settings.http_host, self._web.port)
 
+    def _forget_unused_lanes(self) -> None:
+        settings = self.settings
+        unused = range(len(self.lanes) + 1, max(MAX_REQUEST_LANES, len(self.lanes)) + 1)
+        started = time.monotonic()
+        forget_sessions(
+            host=settings.mqtt_host,
+            port=settings.mqtt_port,
+            username=settings.username,
+            password=settings.password,
+            tls_ca=settings.tls_ca,
+            client_ids=[f"{self.link.client_id}-lane-{n}" for n in unused],
+        )
+        log.info("ended the sessions of unused request lanes in %.2f s", time.monotonic() - started)
+
     def stop(self) -> None:
         if self._web is not None:
             self._web.stop()
             self._web = None
         self.mirror.stop()
         self.office.stop()
+        for lane in self.lanes:
+            lane.stop()
         self.link.stop(publish_offline=True)
         self.store.close()
         log.info("server stopped")
@@ -169,12 +245,20 @@ class ServerRuntime:
 
     def _publish(self, topic: str, payload: bytes, retain: bool) -> None:
         # The stored reply of a resend must go out byte for byte.
-        self.link.publish_raw(topic, payload, retain=retain)
+        link = self.link
+        if self.lanes and not retain and any(mqtt_match(f, topic) for f in self._lane_replies):
+            # One device's replies always take the same lane, so they keep their order.
+            link = self.lanes[zlib.crc32(topic.encode()) % len(self.lanes)]
+        link.publish_raw(topic, payload, retain=retain)
 
     def _set_status(self, status: ServerStatus) -> None:
         self.link.set_status(status)
 
     def _connection_changed(self, up: bool) -> None:
+        if up and not self._lanes_checked:
+            # The broker was away at start. Not on paho's thread: it would hold up the main link.
+            self._lanes_checked = True
+            threading.Thread(target=self._forget_unused_lanes, name="forget-lanes", daemon=True).start()
         if up and self.office.running:
             # A broker that restarted without its persistence file has lost the retained states.
             self.office.republish()
