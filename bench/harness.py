@@ -116,6 +116,8 @@ class BenchOffice:
     links: list[MqttLink] = field(default_factory=list)
     outbox_dir: Path | None = None
     catalog: Catalog | None = None
+    server_args: tuple[str, ...] = ()
+    """More options of `khiu server` (diagnostic runs)."""
 
     def link(
         self,
@@ -188,6 +190,7 @@ def start_server(office: BenchOffice, password_file: Path) -> None:
         "127.0.0.1",
         "--http-port",
         "0",
+        *office.server_args,
     ]
     env = dict(os.environ, KHIU_DATA_DIR=str(office.work_dir / "data"), PYTHONPATH=str(REPO_ROOT))
     with office.server_log.open("ab") as out:
@@ -300,6 +303,7 @@ def start_office(
     displays: int = 2,
     db: str = "sqlite",
     broker_edit: BrokerEdit | None = None,
+    server_args: tuple[str, ...] = (),
 ) -> Iterator[BenchOffice]:
     """Broker, office file and server, stopped (and the PostgreSQL schema dropped) on exit. With
     `broker_edit`, Mosquitto runs an edited copy of the office's config (diagnostics)."""
@@ -347,6 +351,7 @@ def start_office(
                 broker=broker,
                 server_log=work_dir / "server.log",
                 outbox_dir=outbox_dir,
+                server_args=server_args,
             )
             try:
                 start_server(office, password_file)

@@ -188,6 +188,8 @@ def _first_line(command: list[str]) -> str:
 def sqlite_commit_rate(directory: Path | None = None, commits: int = 300) -> float:
     """Commits per second of single-row transactions in WAL mode with synchronous=FULL on the disk of
     `directory`: the ceiling of anything that commits once per ticket."""
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)  # `python -m bench` on a fresh clone has no build/
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
         db = sqlite3.connect(Path(tmp) / "probe.db", isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
