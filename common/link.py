@@ -51,6 +51,9 @@ HANDOFF_QUEUE_SIZE = 10_000
 """Inbound messages waiting for the application thread. When full, paho's thread waits, which delays
 the PUBACK and so pushes back on the broker instead of dropping."""
 
+MATCH_CACHE_SIZE = 4096
+"""Topics whose handlers are remembered (bounds memory should a peer invent topics)."""
+
 Task = Callable[[], None]
 Handoff = Callable[[Task], None]
 
@@ -136,6 +139,9 @@ class MqttLink:
         """(filter as subscribed, filter a topic is matched against, handler): the two differ for a
         shared subscription, `$share/{group}/{filter}`."""
         self._unsubscribe_on_connect: list[str] = []
+        self._matched: dict[str, list[Handler]] = {}
+        """The handlers of each topic seen: a device has a handful of topics, the server one or two per
+        device, and paho's `topic_matches_sub` builds a matcher tree on every call."""
         self._reply_handlers: list[ReplyHandler] = []
         self._connection_handlers: list[Callable[[bool], None]] = []
         self._lock = threading.Lock()
@@ -193,6 +199,7 @@ class MqttLink:
         subscribed = f"$share/{share_group}/{topic_filter}" if share_group else topic_filter
         with self._lock:
             self._handlers.append((subscribed, topic_filter, handler))
+            self._matched.clear()
         if self.connected:
             self.client.subscribe(subscribed, qos=1)
 
@@ -393,8 +400,7 @@ class MqttLink:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
             inbound = Inbound(msg.topic, bytes(msg.payload), bool(msg.retain))
-            with self._lock:
-                handlers = [h for _, f, h in self._handlers if mqtt.topic_matches_sub(f, msg.topic)]
+            handlers = self._handlers_of(msg.topic)
             settled: Reply | None = None
             if self.outbox is not None and msg.topic.endswith("/reply"):
                 settled = self._settle(inbound)
@@ -405,6 +411,16 @@ class MqttLink:
                 self._handoff(lambda h=handler: h(inbound))  # type: ignore[misc]
         except Exception:
             log.exception("on_message failed for topic %s", getattr(msg, "topic", "?"))
+
+    def _handlers_of(self, topic: str) -> list[Handler]:
+        with self._lock:
+            handlers = self._matched.get(topic)
+            if handlers is None:
+                if len(self._matched) >= MATCH_CACHE_SIZE:
+                    self._matched.clear()
+                handlers = [h for _, f, h in self._handlers if mqtt.topic_matches_sub(f, topic)]
+                self._matched[topic] = handlers
+            return handlers
 
     def _settle(self, inbound: Inbound) -> Reply | None:
         assert self.outbox is not None

@@ -148,6 +148,7 @@ class ServerRuntime:
         ]
         self._share_group = share_group(settings.password, self.link.client_id)
         self._lanes_checked = False
+        self._reply_links: dict[str, MqttLink] = {}
         self._lane_replies = Topics(config.office.id).lane_replies() if self.lanes else []
         self.office = Office(
             config,
@@ -245,11 +246,21 @@ class ServerRuntime:
 
     def _publish(self, topic: str, payload: bytes, retain: bool) -> None:
         # The stored reply of a resend must go out byte for byte.
-        link = self.link
-        if self.lanes and not retain and any(mqtt_match(f, topic) for f in self._lane_replies):
-            # One device's replies always take the same lane, so they keep their order.
-            link = self.lanes[zlib.crc32(topic.encode()) % len(self.lanes)]
+        link = self.link if retain else self._link_of(topic)
         link.publish_raw(topic, payload, retain=retain)
+
+    def _link_of(self, topic: str) -> MqttLink:
+        """The connection a reply goes out on: a kiosk's or a terminal's on its lane (one device's
+        replies always take the same lane, so they keep their order), everything else on the main one."""
+        link = self._reply_links.get(topic)
+        if link is None:
+            link = self.link
+            if self.lanes and any(mqtt_match(f, topic) for f in self._lane_replies):
+                link = self.lanes[zlib.crc32(topic.encode()) % len(self.lanes)]
+            if len(self._reply_links) >= 4096:
+                self._reply_links.clear()
+            self._reply_links[topic] = link
+        return link
 
     def _set_status(self, status: ServerStatus) -> None:
         self.link.set_status(status)
