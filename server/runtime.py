@@ -116,34 +116,9 @@ class ServerRuntime:
         self.version = khiu_version()
         self.store = Store(settings.database_url)
         config = settings.config
-        self.link = MqttLink(
-            host=settings.mqtt_host,
-            port=settings.mqtt_port,
-            username=settings.username,
-            password=settings.password,
-            site=config.office.id,
-            device_id=settings.username,
-            role=DeviceRole.server,
-            tls_ca=settings.tls_ca,
-            handoff=_inline,
-            version=self.version,
-            client_id=settings.mqtt_client_id,
-        )
+        self.link = self._connection(settings.mqtt_client_id)
         self.lanes = [
-            MqttLink(
-                host=settings.mqtt_host,
-                port=settings.mqtt_port,
-                username=settings.username,
-                password=settings.password,
-                site=config.office.id,
-                device_id=settings.username,
-                role=DeviceRole.server,
-                tls_ca=settings.tls_ca,
-                handoff=_inline,
-                version=self.version,
-                client_id=f"{self.link.client_id}-lane-{n}",
-                presence=False,
-            )
+            self._connection(f"{self.link.client_id}-lane-{n}", presence=False)
             for n in range(1, settings.request_lanes + 1)
         ]
         self._share_group = share_group(settings.password, self.link.client_id)
@@ -163,6 +138,24 @@ class ServerRuntime:
         office file turns it on)."""
         self._web_app = web_app
         self._web: _WebServer | None = None
+
+    def _connection(self, client_id: str | None, *, presence: bool = True) -> MqttLink:
+        """One of the server's connections to the broker: the main one, or a request lane."""
+        settings = self.settings
+        return MqttLink(
+            host=settings.mqtt_host,
+            port=settings.mqtt_port,
+            username=settings.username,
+            password=settings.password,
+            site=settings.config.office.id,
+            device_id=settings.username,
+            role=DeviceRole.server,
+            tls_ca=settings.tls_ca,
+            handoff=_inline,
+            version=self.version,
+            client_id=client_id,
+            presence=presence,
+        )
 
     @property
     def web_port(self) -> int | None:

@@ -37,19 +37,24 @@ KIOSKS = [f"kiosk-{i}" for i in range(1, 11)]
 TICKETS_PER_KIOSK = 15
 
 
-@pytest.fixture
-def server(broker: Any, db_url: str) -> Iterator[ServerRuntime]:
+def server_settings(broker: Any, db_url: str, *, client_id: str | None = None, **more: Any) -> ServerSettings:
+    """The test office's server on this broker and database, with a session of its own."""
     user, password = broker.credentials("server")
-    settings = ServerSettings(
+    return ServerSettings(
         config=office_config(),
         database_url=db_url,
         mqtt_host=broker.host,
         mqtt_port=broker.port,
         username=user,
         password=password,
-        mqtt_client_id=f"test-server-{uuid.uuid4().hex[:8]}",
+        mqtt_client_id=client_id or f"test-server-{uuid.uuid4().hex[:8]}",
+        **more,
     )
-    runtime = ServerRuntime(settings)
+
+
+@pytest.fixture
+def server(broker: Any, db_url: str) -> Iterator[ServerRuntime]:
+    runtime = ServerRuntime(server_settings(broker, db_url))
     runtime.start()
     assert runtime.link.connected
     yield runtime
@@ -223,18 +228,7 @@ def test_bad_payloads_are_refused_with_a_reason_and_counted(broker: Any, server:
 
 
 def test_a_clean_stop_says_offline(broker: Any, db_url: str) -> None:
-    user, password = broker.credentials("server")
-    runtime = ServerRuntime(
-        ServerSettings(
-            config=office_config(),
-            database_url=db_url,
-            mqtt_host=broker.host,
-            mqtt_port=broker.port,
-            username=user,
-            password=password,
-            mqtt_client_id=f"test-server-{uuid.uuid4().hex[:8]}",
-        )
-    )
+    runtime = ServerRuntime(server_settings(broker, db_url))
     runtime.start()
     watcher = Device(broker, "display-2", [T.server_status()])
     try:
@@ -266,21 +260,10 @@ def test_a_restart_with_fewer_request_lanes_loses_no_request(broker: Any, db_url
     """The lanes share the requests (MQTT 5 shared subscription over persistent sessions). A lane the
     server no longer runs would keep its session, and with it its share of every kiosk's requests,
     for a week: the server ends those sessions when it starts."""
-    user, password = broker.credentials("server")
     client_id = f"test-server-{uuid.uuid4().hex[:8]}"
 
     def runtime(lanes: int) -> ServerRuntime:
-        settings = ServerSettings(
-            config=office_config(),
-            database_url=db_url,
-            mqtt_host=broker.host,
-            mqtt_port=broker.port,
-            username=user,
-            password=password,
-            mqtt_client_id=client_id,
-            request_lanes=lanes,
-        )
-        return ServerRuntime(settings)
+        return ServerRuntime(server_settings(broker, db_url, client_id=client_id, request_lanes=lanes))
 
     device = kiosk(broker, "kiosk-12")
     first = runtime(3)
