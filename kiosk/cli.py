@@ -84,6 +84,7 @@ def _run(args: argparse.Namespace) -> int:
     from common.config import ConfigError, load_config
     from common.paths import data_dir, default_config_path
     from common.vocabulary import DeviceRole
+    from kiosk.heap import limit_heap_arenas
 
     config_path = args.config or default_config_path()
     try:
@@ -103,6 +104,7 @@ def _run(args: argparse.Namespace) -> int:
 
     link = _link_settings(args, site=config.office.id)
     kiosk_dir = (args.data_dir or data_dir()) / "kiosk" / device.id
+    limit_heap_arenas()  # before Kivy, paho and the print worker start their threads
     _configure_kivy(windowed=args.windowed)
     _keep_printer_profiles(kiosk_dir / "escpos")
 

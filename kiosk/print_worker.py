@@ -10,8 +10,6 @@ Pillow, python-escpos and the Thai dictionary are imported on the worker thread,
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import logging
 import queue
 import threading
@@ -21,6 +19,7 @@ from typing import Any
 
 from common.config import PrinterConfig
 from common.vocabulary import PrinterState
+from kiosk.heap import release_free_heap
 from kiosk.viewmodels import PrintJob, PrintOutcome
 
 log = logging.getLogger(__name__)
@@ -58,28 +57,6 @@ _BROKEN = WorkerResult(
 
 _REPRINT = object()
 _STOP = object()
-
-
-def release_free_heap() -> None:
-    """Give the pages the C heap has free back to the system (glibc's `malloc_trim`; elsewhere nothing).
-
-    A ticket allocates a few MB and frees them (the 4000-dot canvas, its crop, the raster, FreeType's
-    work), on this thread and Kivy's. glibc keeps freed memory inside its heaps for reuse, so the
-    kiosk's resident memory settles near its peak rather than near what it holds; trimming after each
-    ticket, off the UI thread, takes under a millisecond and kept about 9 MB less resident at 300
-    tickets (bench/bench_kiosk.py)."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-    return trim
 
 
 class PrintWorker:
