@@ -258,9 +258,19 @@ def wait_for_server(office: BenchOffice, timeout: float = SERVER_START_TIMEOUT_S
 @contextlib.contextmanager
 def database(work_dir: Path, kind: str) -> Iterator[str]:
     """A fresh database URL: a SQLite file in `work_dir`, or a PostgreSQL schema of its own (dropped
-    afterwards) in the `test` database."""
+    afterwards) in the `test` database. "sqlite-tmpfs" (diagnostic) puts the SQLite file in memory, where
+    its commits' fsyncs cost nothing."""
     if kind == "sqlite":
         yield f"sqlite:///{work_dir / 'khiu.db'}"
+        return
+    if kind == "sqlite-tmpfs":
+        if not SHM.is_dir():
+            raise RuntimeError(f"no tmpfs at {SHM} for the diagnostic database")
+        folder = Path(tempfile.mkdtemp(prefix="khiu-bench-db-", dir=SHM))
+        try:
+            yield f"sqlite:///{folder / 'khiu.db'}"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         return
     if kind != "postgres":
         raise ValueError(f"unknown database kind {kind!r}")
