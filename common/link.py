@@ -146,6 +146,9 @@ class MqttLink:
         self._connection_handlers: list[Callable[[bool], None]] = []
         self._lock = threading.Lock()
         self._connected = threading.Event()
+        self._subscribed = threading.Event()
+        self._awaited_subacks: set[int] = set()
+        """SUBSCRIBEs of this connection not yet acknowledged (touched on paho's thread only)."""
         self._send_lock = threading.Lock()
         self._sent_this_connection: set[str] = set()
         """Requests published since the last connect: a request made just as the connection comes up
@@ -190,6 +193,12 @@ class MqttLink:
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
+
+    def wait_subscribed(self, timeout: float) -> bool:
+        """Connected, and the broker has acknowledged the subscriptions made at connect. A new session
+        is connected before its subscriptions take: a message published in between finds no subscriber
+        in it (a persistent session keeps its subscriptions and has no such gap)."""
+        return self._subscribed.wait(timeout)
 
     def subscribe(self, topic_filter: str, handler: Handler, *, share_group: str | None = None) -> None:
         """Call `handler` (on the application thread) for every message matching `topic_filter`.
@@ -341,8 +350,14 @@ class MqttLink:
                 stale = list(self._unsubscribe_on_connect)
             if stale:
                 client.unsubscribe(stale)
+            self._subscribed.clear()
+            self._awaited_subacks = set()
             for topic_filter in filters:
-                client.subscribe(topic_filter, qos=1)
+                result, mid = client.subscribe(topic_filter, qos=1)
+                if result == mqtt.MQTT_ERR_SUCCESS and mid is not None:
+                    self._awaited_subacks.add(mid)
+            if not self._awaited_subacks:
+                self._subscribed.set()
             self._connected.set()
             if self.presence:
                 client.publish(self.status_topic, self._status.encode(), qos=1, retain=True)
@@ -367,6 +382,7 @@ class MqttLink:
     ) -> None:
         try:
             self._connected.clear()
+            self._subscribed.clear()
             if not self._stopping.is_set():
                 log.warning("disconnected from broker: %s; reconnecting", reason_code)
             self._notify_connection(False)
@@ -394,6 +410,10 @@ class MqttLink:
             for rc in reason_codes:
                 if rc.is_failure:
                     log.error("broker refused a subscription (mid=%s): %s", mid, rc)
+            if mid in self._awaited_subacks:
+                self._awaited_subacks.discard(mid)
+                if not self._awaited_subacks:
+                    self._subscribed.set()
         except Exception:
             log.exception("on_subscribe failed")
 
@@ -436,10 +456,11 @@ class MqttLink:
 
 def forget_sessions(
     *, host: str, port: int, username: str, password: str, client_ids: list[str], tls_ca: Path | None = None
-) -> None:
+) -> bool:
     """End the broker's persistent sessions of these client ids: connect each with a clean start and
     no expiry, then disconnect. A session nobody resumes keeps its subscriptions for a week, and as a
-    member of a shared subscription it keeps taking its share of the messages."""
+    member of a shared subscription it keeps taking its share of the messages. True if every one ended."""
+    ended = 0
     for client_id in client_ids:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         client.username_pw_set(username, password)
@@ -456,11 +477,14 @@ def forget_sessions(
             deadline = time.monotonic() + 5.0
             while not client.is_connected() and time.monotonic() < deadline:
                 client.loop(timeout=0.1)
-            if not client.is_connected():
+            if client.is_connected():
+                ended += 1
+            else:
                 log.warning("could not end the broker session %s: no answer", client_id)
         finally:
             client.disconnect()
             client.loop(timeout=0.1)
+    return ended == len(client_ids)
 
 
 def mqtt_match(topic_filter: str, topic: str) -> bool:

@@ -27,3 +27,13 @@ def default_config_path() -> Path:
 def broker_dir(base: Path | None = None) -> Path:
     """Broker files: mosquitto.conf, passwd, acl, devices.toml, tls/, persistence/."""
     return (base or data_dir()) / "broker"
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Replace `path` with `text`, readable by this user alone (a secret), whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(path.name + ".tmp")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(draft, path)

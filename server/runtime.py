@@ -27,7 +27,7 @@ from typing import Any
 from common.config import OfficeConfig
 from common.contract import ServerStatus, utcnow
 from common.link import Inbound, MqttLink, forget_sessions, mqtt_match, port_open
-from common.paths import data_dir
+from common.paths import data_dir, write_private_file
 from common.topics import Topics
 from common.vocabulary import DeviceRole
 from server.office import Office
@@ -49,6 +49,9 @@ connection the server could take and answer only about one ticket per two saves 
 MAX_REQUEST_LANES = 8
 """Lanes beyond the configured number, up to this, have their broker sessions ended at start: a
 session left by a server that ran with more lanes would keep taking its share of the requests."""
+
+LANE_GROUP_FILE = "mqtt-lane-group"
+"""In the data folder: the shared-subscription group the request lanes last subscribed under."""
 
 WebAppFactory = Callable[[Office], Any]
 
@@ -178,12 +181,17 @@ class ServerRuntime:
             # Before any lane subscribes: what the broker deals an unused lane is lost when its session
             # ends (the devices' outboxes resend it, seconds later).
             self._lanes_checked = True
-            self._forget_unused_lanes()
+            self._clean_lane_sessions()
         for lane in self.lanes:
             lane.start()
         self.link.on_connection_change(self._connection_changed)
         self.link.start()
-        if not self.link.wait_connected(connect_wait_s):
+        # Subscribed, not only connected: a lane whose session was just ended takes no request until
+        # the broker has acknowledged its subscription.
+        deadline = time.monotonic() + connect_wait_s
+        if not all(
+            c.wait_subscribed(max(0.0, deadline - time.monotonic())) for c in (self.link, *self.lanes)
+        ):
             log.warning(
                 "broker %s:%s not reachable yet: starting anyway, the link keeps trying",
                 self.settings.mqtt_host,
@@ -206,19 +214,51 @@ class ServerRuntime:
             self._web.start()
             log.info("web app on http://%s:%s", self.settings.http_host, self._web.port)
 
+    def _clean_lane_sessions(self) -> None:
+        """Before any lane subscribes: end the sessions of the lanes this server does not run and, when
+        the lanes' group is not the one noted in the data folder (the server's password changed, or the
+        first start with lanes), of every lane. A resumed session keeps its subscription under the old
+        group beside the new one, and the broker would deal each lane every request twice, once per
+        group, for a week. What the broker held for an ended session the devices' outboxes resend."""
+        noted_at = self.settings.data_dir / LANE_GROUP_FILE
+        try:
+            noted = noted_at.read_text("utf-8").strip()
+        except OSError:
+            noted = ""
+        regroup = bool(self.lanes) and noted != self._share_group
+        if not self._forget_lanes(1 if regroup else len(self.lanes) + 1) or not regroup:
+            return
+        try:
+            # A secret: a device that knew the group could join it.
+            write_private_file(noted_at, self._share_group + "\n")
+        except OSError as exc:
+            log.warning("could not note the request lanes' group in %s: %s", noted_at, exc)
+
     def _forget_unused_lanes(self) -> None:
+        self._forget_lanes(len(self.lanes) + 1)
+
+    def _forget_lanes(self, first: int) -> bool:
+        """End the broker sessions of lanes `first` to the last there may be; True if all ended."""
         settings = self.settings
-        unused = range(len(self.lanes) + 1, max(MAX_REQUEST_LANES, len(self.lanes)) + 1)
+        lanes = range(first, max(MAX_REQUEST_LANES, len(self.lanes)) + 1)
+        if not lanes:
+            return True
         started = time.monotonic()
-        forget_sessions(
+        ended = forget_sessions(
             host=settings.mqtt_host,
             port=settings.mqtt_port,
             username=settings.username,
             password=settings.password,
             tls_ca=settings.tls_ca,
-            client_ids=[f"{self.link.client_id}-lane-{n}" for n in unused],
+            client_ids=[f"{self.link.client_id}-lane-{n}" for n in lanes],
         )
-        log.info("ended the sessions of unused request lanes in %.2f s", time.monotonic() - started)
+        log.info(
+            "ended the sessions of request lanes %d-%d in %.2f s",
+            first,
+            lanes[-1],
+            time.monotonic() - started,
+        )
+        return ended
 
     def stop(self) -> None:
         if self._web is not None:

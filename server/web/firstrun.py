@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import secrets
 import threading
 from pathlib import Path
+
+from common.paths import write_private_file
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +80,4 @@ class FirstRun:
         return code if len(_canonical(code)) == 12 else None
 
     def _write(self, code: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(code + "\n")
-        os.replace(tmp, self.path)
+        write_private_file(self.path, code + "\n")

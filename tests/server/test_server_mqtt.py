@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,7 +39,9 @@ KIOSKS = [f"kiosk-{i}" for i in range(1, 11)]
 TICKETS_PER_KIOSK = 15
 
 
-def server_settings(broker: Any, db_url: str, *, client_id: str | None = None, **more: Any) -> ServerSettings:
+def server_settings(
+    broker: Any, db_url: str, data_dir: Path, *, client_id: str | None = None, **more: Any
+) -> ServerSettings:
     """The test office's server on this broker and database, with a session of its own."""
     user, password = broker.credentials("server")
     return ServerSettings(
@@ -48,13 +52,14 @@ def server_settings(broker: Any, db_url: str, *, client_id: str | None = None, *
         username=user,
         password=password,
         mqtt_client_id=client_id or f"test-server-{uuid.uuid4().hex[:8]}",
+        data_dir=data_dir,
         **more,
     )
 
 
 @pytest.fixture
-def server(broker: Any, db_url: str) -> Iterator[ServerRuntime]:
-    runtime = ServerRuntime(server_settings(broker, db_url))
+def server(broker: Any, db_url: str, tmp_path: Path) -> Iterator[ServerRuntime]:
+    runtime = ServerRuntime(server_settings(broker, db_url, tmp_path))
     runtime.start()
     assert runtime.link.connected
     yield runtime
@@ -227,8 +232,8 @@ def test_bad_payloads_are_refused_with_a_reason_and_counted(broker: Any, server:
         counter.close()
 
 
-def test_a_clean_stop_says_offline(broker: Any, db_url: str) -> None:
-    runtime = ServerRuntime(server_settings(broker, db_url))
+def test_a_clean_stop_says_offline(broker: Any, db_url: str, tmp_path: Path) -> None:
+    runtime = ServerRuntime(server_settings(broker, db_url, tmp_path))
     runtime.start()
     watcher = Device(broker, "display-2", [T.server_status()])
     try:
@@ -256,14 +261,18 @@ def test_counter_result_names_the_ticket(broker: Any, server: ServerRuntime) -> 
         counter.close()
 
 
-def test_a_restart_with_fewer_request_lanes_loses_no_request(broker: Any, db_url: str) -> None:
+def test_a_restart_with_fewer_request_lanes_loses_no_request(
+    broker: Any, db_url: str, tmp_path: Path
+) -> None:
     """The lanes share the requests (MQTT 5 shared subscription over persistent sessions). A lane the
     server no longer runs would keep its session, and with it its share of every kiosk's requests,
     for a week: the server ends those sessions when it starts."""
     client_id = f"test-server-{uuid.uuid4().hex[:8]}"
 
     def runtime(lanes: int) -> ServerRuntime:
-        return ServerRuntime(server_settings(broker, db_url, client_id=client_id, request_lanes=lanes))
+        return ServerRuntime(
+            server_settings(broker, db_url, tmp_path, client_id=client_id, request_lanes=lanes)
+        )
 
     device = kiosk(broker, "kiosk-12")
     first = runtime(3)
@@ -282,6 +291,46 @@ def test_a_restart_with_fewer_request_lanes_loses_no_request(broker: Any, db_url
         device.wait(lambda: len(device.on(T.ticket_reply("kiosk-12"))) == 13, timeout=10)
         numbers = sorted(r.number for r in device.messages(T.ticket_reply("kiosk-12")))  # type: ignore[attr-defined]
         assert numbers == [f"A{n:03d}" for n in range(1, 14)]
+    finally:
+        second.stop()
+        device.close()
+
+
+def test_a_new_server_password_leaves_no_lane_under_the_old_group(
+    fresh_broker: Any, db_url: str, tmp_path: Path
+) -> None:
+    """The lanes' group is made from the server's password. After the server's account gets a new one
+    (`khiu admin device add server` again), a lane's resumed session would keep its subscription under
+    the old group beside the new one, and take every request twice: the server ends the lanes' sessions
+    when the group is not the one it noted."""
+    client_id = f"test-server-{uuid.uuid4().hex[:8]}"
+    replies = T.ticket_reply("kiosk-12")
+
+    def runtime() -> ServerRuntime:
+        return ServerRuntime(server_settings(fresh_broker, db_url, tmp_path, client_id=client_id))
+
+    device = kiosk(fresh_broker, "kiosk-12")
+    first = runtime()
+    first.start()
+    try:
+        device.send(T.ticket_request("kiosk-12"), TicketRequest(service="reg"))
+        device.wait(lambda: len(device.on(replies)) == 1)
+    finally:
+        first.stop()
+    fresh_broker.add_device("server", "server")  # a new password
+    second = runtime()
+    second.start()
+    try:
+        for _ in range(12):
+            device.send(T.ticket_request("kiosk-12"), TicketRequest(service="reg"))
+        device.wait(lambda: len(device.on(replies)) >= 13, timeout=10)
+        # A last request, sent after every earlier one was answered: a second delivery of any of them
+        # reached the server long before it, and its second reply is out by the time this one's is.
+        device.send(T.ticket_request("kiosk-12"), TicketRequest(service="reg"))
+        device.wait(lambda: len(device.on(replies)) >= 14, timeout=10)
+        time.sleep(0.5)
+        answered = [r.request_id for r in device.messages(replies)]  # type: ignore[attr-defined]
+        assert len(answered) == len(set(answered)) == 14, f"{len(answered)} replies to 14 requests"
     finally:
         second.stop()
         device.close()
