@@ -193,9 +193,10 @@ class ServerRuntime:
             c.wait_subscribed(max(0.0, deadline - time.monotonic())) for c in (self.link, *self.lanes)
         ):
             log.warning(
-                "broker %s:%s not reachable yet: starting anyway, the link keeps trying",
+                "broker %s:%s %s: starting anyway, the link keeps trying",
                 self.settings.mqtt_host,
                 self.settings.mqtt_port,
+                "has not acknowledged every subscription yet" if self.link.connected else "not reachable yet",
             )
         self.office.start()
         self.mirror.start()
