@@ -65,6 +65,7 @@ class Server:
             username=user,
             password=password,
             mqtt_client_id=f"test-server-{uuid.uuid4().hex[:8]}",
+            data_dir=database.parent,
         )
         self.runtime: ServerRuntime | None = None
 
