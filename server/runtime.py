@@ -26,7 +26,7 @@ from typing import Any
 
 from common.config import OfficeConfig
 from common.contract import ServerStatus, utcnow
-from common.link import Inbound, MqttLink, forget_sessions, mqtt_match, port_open
+from common.link import MATCH_CACHE_SIZE, Inbound, MqttLink, forget_sessions, mqtt_match, port_open
 from common.paths import data_dir, write_private_file
 from common.topics import Topics
 from common.vocabulary import DeviceRole
@@ -121,7 +121,7 @@ class ServerRuntime:
         config = settings.config
         self.link = self._connection(settings.mqtt_client_id)
         self.lanes = [
-            self._connection(f"{self.link.client_id}-lane-{n}", presence=False)
+            self._connection(self._lane_client_id(n), presence=False)
             for n in range(1, settings.request_lanes + 1)
         ]
         self._share_group = share_group(settings.password, self.link.client_id)
@@ -159,6 +159,9 @@ class ServerRuntime:
             client_id=client_id,
             presence=presence,
         )
+
+    def _lane_client_id(self, lane: int) -> str:
+        return f"{self.link.client_id}-lane-{lane}"
 
     @property
     def web_port(self) -> int | None:
@@ -227,16 +230,13 @@ class ServerRuntime:
         except OSError:
             noted = ""
         regroup = bool(self.lanes) and noted != self._share_group
-        if not self._forget_lanes(1 if regroup else len(self.lanes) + 1) or not regroup:
-            return
-        try:
-            # A secret: a device that knew the group could join it.
-            write_private_file(noted_at, self._share_group + "\n")
-        except OSError as exc:
-            log.warning("could not note the request lanes' group in %s: %s", noted_at, exc)
-
-    def _forget_unused_lanes(self) -> None:
-        self._forget_lanes(len(self.lanes) + 1)
+        ended = self._forget_lanes(1 if regroup else len(self.lanes) + 1)
+        if regroup and ended:  # noted only once the old sessions are gone: else the next start retries
+            try:
+                # A secret: a device that knew the group could join it.
+                write_private_file(noted_at, self._share_group + "\n")
+            except OSError as exc:
+                log.warning("could not note the request lanes' group in %s: %s", noted_at, exc)
 
     def _forget_lanes(self, first: int) -> bool:
         """End the broker sessions of lanes `first` to the last there may be; True if all ended."""
@@ -251,7 +251,7 @@ class ServerRuntime:
             username=settings.username,
             password=settings.password,
             tls_ca=settings.tls_ca,
-            client_ids=[f"{self.link.client_id}-lane-{n}" for n in lanes],
+            client_ids=[self._lane_client_id(n) for n in lanes],
         )
         log.info(
             "ended the sessions of request lanes %d-%d in %.2f s",
@@ -291,7 +291,7 @@ class ServerRuntime:
             link = self.link
             if self.lanes and any(mqtt_match(f, topic) for f in self._lane_replies):
                 link = self.lanes[zlib.crc32(topic.encode()) % len(self.lanes)]
-            if len(self._reply_links) >= 4096:
+            if len(self._reply_links) >= MATCH_CACHE_SIZE:
                 self._reply_links.clear()
             self._reply_links[topic] = link
         return link
@@ -303,7 +303,10 @@ class ServerRuntime:
         if up and not self._lanes_checked:
             # The broker was away at start. Not on paho's thread: it would hold up the main link.
             self._lanes_checked = True
-            threading.Thread(target=self._forget_unused_lanes, name="forget-lanes", daemon=True).start()
+            unused = len(self.lanes) + 1
+            threading.Thread(
+                target=self._forget_lanes, args=(unused,), name="forget-lanes", daemon=True
+            ).start()
         if up and self.office.running:
             # A broker that restarted without its persistence file has lost the retained states.
             self.office.republish()

@@ -142,17 +142,20 @@ def _dictionary() -> WordList:
     `pythainlp.corpus.thai_words()` reads it: one word a line."""
 
     def words() -> Iterator[str]:
-        lines = _word_list_path().read_text(encoding="utf-8-sig").splitlines()
+        lines = _pythainlp_file("corpus", WORD_LIST).read_text(encoding="utf-8-sig").splitlines()
         return (w for w in lines if w and len(w) <= MAX_WORD and " " not in w)
 
     return WordList(words)
 
 
-def _word_list_path() -> Path:
-    spec = importlib.util.find_spec("pythainlp")  # finds the package without running its __init__
+def _pythainlp_file(*parts: str) -> Path:
+    """A file of the installed PyThaiNLP, found without running its package's `__init__`."""
+    spec = importlib.util.find_spec("pythainlp")
     if spec is None or spec.origin is None:
-        raise ModuleNotFoundError("pythainlp is not installed: Thai line breaking needs its word list")
-    return Path(spec.origin).parent / "corpus" / WORD_LIST
+        raise ModuleNotFoundError(
+            "pythainlp is not installed: Thai line breaking needs its word list and rules"
+        )
+    return Path(spec.origin).parent.joinpath(*parts)
 
 
 # Thai character clusters: the pieces no break may split (a consonant with its vowels and tone mark,
@@ -160,10 +163,7 @@ def _word_list_path() -> Path:
 # needs nothing but `re`. Loaded from its file like the word list, without PyThaiNLP's `__init__`.
 @lru_cache(maxsize=1)
 def _tcc() -> re.Pattern[str]:
-    spec = importlib.util.find_spec("pythainlp")
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError("pythainlp is not installed: Thai line breaking needs its cluster rules")
-    path = Path(spec.origin).parent / "tokenize" / "tcc.py"
+    path = _pythainlp_file("tokenize", "tcc.py")
     module_spec = importlib.util.spec_from_file_location("_khiu_pythainlp_tcc", path)
     if module_spec is None or module_spec.loader is None:
         raise ModuleNotFoundError(f"cannot load {path}")
