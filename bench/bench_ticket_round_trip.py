@@ -15,6 +15,7 @@ from bench.clients import Requester, run_threads
 from bench.harness import BenchOffice, save_once_a_second, start_office
 from bench.registry import BenchContext, Benchmark
 from bench.report import BenchResult, Figure
+from bench.responder import replace_server
 from common.contract import TicketIssued, TicketRequest
 from common.outbox import Outbox
 from common.topics import Topics
@@ -24,6 +25,7 @@ from server.simulation.summary import numbering_problems, percentile
 NAME = "ticket-round-trip"
 LEVELS = (1, 10, 50)
 TARGET_P99_MS = 10.0
+RESPONDER_TITLE = "a do-nothing responder instead of the server"
 """With 10 kiosks, the 99th percentile of the round trip stays under 10 ms: a citizen never notices."""
 
 
@@ -162,11 +164,19 @@ def run(ctx: BenchContext) -> BenchResult:
     variants: tuple[tuple[str, str, dict[str, Any]], ...] = (
         ("broker saving once a second", "broker_saving_once_a_second", {"broker_edit": save_once_a_second}),
         ("server's database on tmpfs", "database_on_tmpfs", {"db": "sqlite-tmpfs"}),
+        # One connection, so the stopped server leaves no lane session that the broker would deal to.
+        (RESPONDER_TITLE, "do_nothing_responder", {"server_args": ("--request-lanes", "0")}),
     )
+    floor: Level | None = None
     for title, key, edit in variants:
         (ctx.work_dir / key).mkdir()
         with start_office(ctx.work_dir / key, kiosks=10, **edit) as office:
-            variant = Kiosks(office, 10).closed_loop(10, seconds)
+            variant_kiosks = Kiosks(office, 10)
+            if title == RESPONDER_TITLE:
+                with replace_server(office, variant_kiosks.names, variant_kiosks.services[0]):
+                    variant = floor = variant_kiosks.closed_loop(10, seconds)
+            else:
+                variant = variant_kiosks.closed_loop(10, seconds)
         label = f"10 kiosks, {title} (diagnostic)"
         figures.append(Figure(f"{label}: p50 / p99", f"{variant.p50:.2f} / {variant.p99:.2f} ms"))
         figures.append(Figure(f"{label}: tickets/s", variant.rate, "/s"))
@@ -187,23 +197,27 @@ def run(ctx: BenchContext) -> BenchResult:
         "ticket (its add and settle commits).",
         "Diagnostic rows (not the office setup): Mosquitto saving its persistence file once a second "
         "(`autosave_on_changes false`) instead of after every change; the server's SQLite file on tmpfs, "
-        "where its commits' fsyncs cost nothing.",
+        "where its commits' fsyncs cost nothing; and the server stopped after the kiosks' warm-up and "
+        "replaced by bench/responder.py, one paho thread in a process of its own answering every request "
+        "at once with the same ready-made ticket (nothing checked, stored or committed).",
     ]
+    assert floor is not None
     bound = (
         "With one kiosk, the fsyncs on the way: the server's commit of each batch and Mosquitto's save of "
-        "its persistence file after each change. With ten, Python CPU on the MQTT path as much as in the "
-        "store: each kiosk waits for its reply before its next request, so ten kiosks are at most ten "
-        "requests in flight, and a p99 of 10 ms needs about 1,500 tickets/s through this closed loop with "
-        "a p99 no more than twice the p50. Neither diagnostic row is much faster: neither Mosquitto's "
-        "per-change save nor the server's fsync is the bound. Probes of 2026-11-26 (scratch patches, not "
-        "in the tree) split the rest: timestamps at each thread crossing put 2.6 ms of a 10.8 ms mean "
-        "round trip between the kiosk and the server's network thread, 1.7 ms in the sequencer's inbox, "
-        "3.5 ms in its batch up to the commit, 0.4 ms publishing and 2.5 ms back to the kiosk; a server "
-        "whose store did nothing at all (no SQL, no commit) still gave p50 / p99 5.4 / 12.8 ms at "
-        "1,490 tickets/s; and the ten kiosks each in a process of its own instead of threads of one gave "
-        "9.7 / 17.2 ms, no better. Traced with top: the server's process at about 70 % of a core (one GIL "
-        "for the sequencer and its four paho connections), the load generator at about 50 %, Mosquitto "
-        "at about 25 %, on two cores."
+        "its persistence file after each change. With ten, CPU on two cores shared by the kiosks' links, "
+        "Mosquitto and the server, most of it Python: each kiosk waits for its reply before its next "
+        "request, so ten kiosks are at most ten requests in flight, and a p99 of 10 ms needs about 1,500 "
+        "tickets/s through this closed loop with a p99 no more than twice the p50. The do-nothing "
+        f"responder row is the floor under any server: with no server work at all, p50 / p99 "
+        f"{floor.p50:.2f} / {floor.p99:.2f} ms at {floor.rate:,.0f} tickets/s, so ten closed-loop kiosks "
+        "miss a 10 ms p99 on this machine before the server does anything; what remains is the kiosks' own "
+        "links (paho, the outbox, the contract's models, in one Python process) and Mosquitto's hops. The "
+        "other two diagnostic rows are not much faster: neither Mosquitto's per-change save nor the "
+        "server's fsync is the bound. Probes on an earlier machine of the same kind, where this level ran at "
+        "921 tickets/s (scratch patches, not in the tree), split the real server's part: timestamps at each thread crossing put 2.6 ms of a 10.8 ms mean round trip "
+        "between the kiosk and the server's network thread, 1.7 ms in the sequencer's inbox, 3.5 ms in its "
+        "batch up to the commit, 0.4 ms publishing and 2.5 ms back to the kiosk; and the ten kiosks each "
+        "in a process of its own instead of threads of one gave 9.7 / 17.2 ms, no better."
     )
     return BenchResult(
         name=NAME,
