@@ -92,11 +92,19 @@ class Outbox:
             )
 
     def mark_sent(self, event_id: str) -> None:
+        """Note a send, for the resend timer. Committed without a sync of its own: a mark lost to a power
+        cut costs one early resend, which the server answers like the first, while a sync here would
+        hold the lock that the reply's `settle` waits for (on a kiosk's SD card, a sync can take longer
+        than the whole round trip). The next `add` or `settle` syncs it with its own."""
         with self._lock:
-            self._db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_sent_at = ? WHERE event_id = ?",
-                (time.time(), event_id),
-            )
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._db.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_sent_at = ? WHERE event_id = ?",
+                    (time.time(), event_id),
+                )
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
 
     def settle(self, event_id: str, reply: bytes) -> bool:
         """Record the reply to a request. True when it was pending (the first reply wins)."""

@@ -37,6 +37,30 @@ def test_outbox_survives_reopen_and_settles_once(tmp_path: Path) -> None:
     assert box.pending_count() == 1
 
 
+def test_only_marking_a_send_skips_the_sync(tmp_path: Path) -> None:
+    """A send's mark commits under synchronous=NORMAL (no fsync in WAL mode) and puts FULL back, so
+    requests and replies are still synced before anything relies on them."""
+    box = Outbox(tmp_path / "outbox.db")
+    statements: list[str] = []
+    box._db.set_trace_callback(statements.append)
+    box.add("e1", "t", b"one")
+    box.mark_sent("e1")
+    box.settle("e1", b"reply")
+    box._db.set_trace_callback(None)
+    levels = []
+    level = "FULL"  # as opened
+    for sql in statements:
+        if sql.startswith("PRAGMA synchronous="):
+            level = sql.split("=", 1)[1]
+        elif sql.lstrip().split()[0] in {"INSERT", "UPDATE"}:
+            levels.append((sql.split()[0], "attempts" in sql, level))
+    assert levels == [("INSERT", False, "FULL"), ("UPDATE", True, "NORMAL"), ("UPDATE", False, "FULL")]
+    assert box._db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+    box.close()
+    box = Outbox(tmp_path / "outbox.db")
+    assert box.answered("e1") is not None
+
+
 def test_outbox_is_bounded(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "outbox.db", max_pending=2)
     box.add("a", "t", b"")
