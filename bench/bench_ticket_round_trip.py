@@ -233,7 +233,7 @@ def run(ctx: BenchContext) -> BenchResult:
         "links (paho, three outbox commits, the contract's models: Python CPU on the same two cores) and "
         "Mosquitto's hops. A probe with each of the ten kiosks in a process of its own in front of the "
         "same responder gave 11.6 / 23.5 ms at 788 tickets/s: no better, so it is not the load "
-        "generator's GIL. Below that limit the round trip is short: the paced row, ten kiosks at "
+        "generator's GIL. Below that limit: the paced row, ten kiosks at "
         f"{10 * PACED_PER_KIOSK:g} tickets/s in all, gives p50 / p99 {paced.p50:.2f} / {paced.p99:.2f} ms. "
         "The broker-saving and tmpfs rows are not much faster: neither Mosquitto's "
         "per-change save nor the server's fsync is the bound. Probes on an earlier machine of the same "
