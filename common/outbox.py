@@ -3,8 +3,9 @@ before it is published, and stays until the server's reply naming it arrives. Af
 restart, everything still pending is sent again with its original event id; the server answers a
 resend with its stored reply, so nothing is lost and nothing is applied twice.
 
-SQLite in WAL mode with synchronous=FULL: a committed row survives power loss
-(https://www.sqlite.org/pragma.html#pragma_synchronous)."""
+SQLite in WAL mode with synchronous=FULL: a committed request or reply survives power loss
+(https://www.sqlite.org/pragma.html#pragma_synchronous). Only the note that a request was sent is
+committed without a sync (`mark_sent`): losing it costs an early resend, nothing else."""
 
 from __future__ import annotations
 
