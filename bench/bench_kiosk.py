@@ -29,7 +29,7 @@ from typing import Any
 
 import tomli_w
 
-from bench.harness import BenchOffice, start_office
+from bench.harness import BenchOffice, start_office, stop_process
 from bench.registry import BenchContext, Benchmark
 from bench.report import BenchResult, Figure
 from bench.screen import virtual_screen
@@ -171,13 +171,7 @@ def run_kiosk(
         if tickets:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(20)
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, 10)
 
 
 def _read(path: Path) -> dict[str, Any]:

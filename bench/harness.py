@@ -199,15 +199,22 @@ def start_server(office: BenchOffice, password_file: Path) -> None:
         )
 
 
+def stop_process(process: subprocess.Popen[Any], timeout: float) -> None:
+    """Ask a child process to stop (SIGTERM); kill it if it has not within `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def stop_server(office: BenchOffice) -> None:
     process = office.server
-    if isinstance(process, subprocess.Popen) and process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    if isinstance(process, subprocess.Popen):
+        stop_process(process, 20)
 
 
 def wait_for_server(office: BenchOffice, timeout: float = SERVER_START_TIMEOUT_S) -> Catalog:

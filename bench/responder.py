@@ -20,7 +20,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from bench.harness import BenchOffice, stop_server
+from bench.harness import BenchOffice, stop_process, stop_server
 from common.contract import TicketIssued
 from common.paths import REPO_ROOT
 from common.topics import Topics
@@ -75,12 +75,7 @@ def replace_server(office: BenchOffice, kiosks: list[str], service: str) -> Iter
             raise RuntimeError("the do-nothing responder did not subscribe")
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, 10)
 
 
 def main(settings: dict[str, Any]) -> None:

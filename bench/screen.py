@@ -8,6 +8,8 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 
+from bench.harness import stop_process
+
 
 @contextlib.contextmanager
 def virtual_screen(size: tuple[int, int], what: str) -> Iterator[str]:
@@ -34,9 +36,4 @@ def virtual_screen(size: tuple[int, int], what: str) -> Iterator[str]:
             raise RuntimeError("Xvfb did not start")
         yield f":{number}"
     finally:
-        xvfb.terminate()
-        try:
-            xvfb.wait(5)
-        except subprocess.TimeoutExpired:
-            xvfb.kill()
-            xvfb.wait()
+        stop_process(xvfb, 5)
