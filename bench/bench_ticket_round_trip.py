@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.clients import Requester, run_threads
-from bench.harness import BenchOffice, save_once_a_second, start_office
+from bench.harness import BenchOffice, save_after_every_change, start_office
 from bench.registry import BenchContext, Benchmark
 from bench.report import BenchResult, Figure
 from bench.responder import replace_server
@@ -178,7 +178,11 @@ def run(ctx: BenchContext) -> BenchResult:
         numbers = kiosks.all_numbers()
 
     variants: tuple[tuple[str, str, dict[str, Any]], ...] = (
-        ("broker saving once a second", "broker_saving_once_a_second", {"broker_edit": save_once_a_second}),
+        (
+            "broker saving after every change",
+            "broker_saving_after_every_change",
+            {"broker_edit": save_after_every_change},
+        ),
         ("server's database on tmpfs", "database_on_tmpfs", {"db": "sqlite-tmpfs"}),
         # One connection, so the stopped server leaves no lane session that the broker would deal to.
         (RESPONDER_TITLE, "do_nothing_responder", {"server_args": ("--request-lanes", "0")}),

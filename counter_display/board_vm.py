@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -39,6 +41,10 @@ STALE_CALL_S = 120.0
 """A `board/call` older than this (by this device's clock) is not announced: after a reconnect the
 broker hands over the calls missed meanwhile, and announcing history would send people to the wrong
 counter. The tile still shows the truth from `board/state`. Displays need a synchronised clock (NTP)."""
+
+ANNOUNCED_IDS = 64
+"""How many `board/call` event ids the board remembers: a broker that crashed hands over again what it
+delivered since its last snapshot (up to a second of calls), and a call is announced once."""
 
 RECENT_ROWS = 5
 WAITING_ROWS = 6
@@ -128,6 +134,7 @@ class BoardViewModel:
     _caption: tuple[str, str] | None = None
     _caption_until: dt.datetime | None = None
     _ever_connected: bool = False
+    _announced: deque[uuid.UUID] = field(default_factory=lambda: deque(maxlen=ANNOUNCED_IDS))
 
     # ------------------------------------------------------------------------------------------ inputs
 
@@ -173,6 +180,12 @@ class BoardViewModel:
         self.changed()
 
     def _on_call(self, call: BoardCall, now: dt.datetime) -> None:
+        if call.id in self._announced:
+            log.info(
+                "not announcing %s at counter %s again: delivered twice", call.number, call.counter_number
+            )
+            return
+        self._announced.append(call.id)
         age = (now - call.ts).total_seconds()
         if age > STALE_CALL_S:
             log.info(

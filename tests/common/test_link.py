@@ -124,6 +124,56 @@ def test_request_survives_broker_crash(fresh_broker, tmp_path: Path) -> None:  #
         server.stop()
 
 
+def test_a_request_the_broker_lost_in_a_crash_is_answered(fresh_broker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The broker acknowledges the request and queues it for the server, which is away; the broker dies
+    before its next snapshot. The kiosk's outbox sends the request again when it reconnects."""
+    requests: queue.Queue[TicketRequest] = queue.Queue()
+    server = make_link(fresh_broker, "server", DeviceRole.server)
+
+    def answer(message: Inbound) -> None:
+        request = decode(message.payload)
+        assert isinstance(request, TicketRequest)
+        requests.put(request)
+        server.publish(
+            server.topics.ticket_reply("kiosk-5"),
+            TicketRejected(request_id=request.id, code="queue_empty", message_th="-", message_en="-"),
+        )
+
+    server.subscribe(server.topics.ticket_request("kiosk-5"), answer)
+    server.start()
+    assert server.wait_subscribed(10)
+    server.stop(publish_offline=False)  # its session stays: the broker queues requests for it
+    replies: queue.Queue[object] = queue.Queue()
+    # No resend timer within the test: only the resend at reconnect can bring the request back.
+    kiosk = make_link(
+        fresh_broker, "kiosk-5", DeviceRole.kiosk, outbox_path=tmp_path / "outbox.db", resend_interval_s=600
+    )
+    kiosk.subscribe(kiosk.topics.ticket_reply("kiosk-5"), lambda _m: None)
+    kiosk.on_reply(replies.put)
+    kiosk.start()
+    try:
+        assert kiosk.wait_subscribed(10)
+        request = TicketRequest(service="tax")
+        # Just after a snapshot: the next one is a second away, the kill comes within milliseconds.
+        fresh_broker.wait_saved(since_ns=time.time_ns())
+        acknowledged = threading.Event()
+        kiosk.client.on_publish = lambda *_args: acknowledged.set()
+        kiosk.request(kiosk.topics.ticket_request("kiosk-5"), request)
+        assert acknowledged.wait(10), "the broker did not acknowledge the request"
+        fresh_broker.kill()
+        fresh_broker.start()
+        server = make_link(fresh_broker, "server", DeviceRole.server)
+        server.subscribe(server.topics.ticket_request("kiosk-5"), answer)
+        server.start()
+        reply = replies.get(timeout=30)
+        assert isinstance(reply, TicketRejected) and reply.request_id == request.id
+        assert requests.get(timeout=1).id == request.id
+        assert kiosk.outbox is not None and kiosk.outbox.pending_count() == 0
+    finally:
+        kiosk.stop()
+        server.stop()
+
+
 def test_server_status_is_retained(broker) -> None:  # type: ignore[no-untyped-def]
     server = make_link(broker, "server", DeviceRole.server, version="9.9")
     server.start()

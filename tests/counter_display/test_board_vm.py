@@ -76,6 +76,16 @@ def test_calls_missed_while_away_are_not_announced() -> None:
     assert [c.number for c in calls] == ["A002"]
 
 
+def test_a_call_delivered_twice_is_announced_once() -> None:
+    # A broker that crashed restarts from its last snapshot and delivers again what came after it.
+    vm, calls = make()
+    call = board_call("A003", 1)
+    vm.apply(call, NOW)
+    vm.apply(call, NOW + dt.timedelta(seconds=4))
+    vm.apply(board_call("A003", 1, repeat=1), NOW + dt.timedelta(seconds=5))  # staff recall: a new call
+    assert calls == [Call("A003", 1, 0), Call("A003", 1, 1)]
+
+
 def test_waiting_lists_services_with_people_waiting_and_says_how_many_more() -> None:
     vm, _ = make()
     vm.apply(board_state(), NOW)
