@@ -8,17 +8,23 @@ What it guarantees (DESIGN.md principles 2 to 4; REFERENCE.md "paho-mqtt 2.x"):
 - one hand-off point to the application thread: handlers run via `handoff`, never on paho's thread;
 - durable requests: `request()` writes to the outbox first, publishes, and resends after reconnects and
   restarts until a reply naming it arrives.
+
+A link runs on paho's own network thread (`start`), as devices do, or on a thread of the caller's
+(`start_driven` and a `LinkLoop`), as the server's sequencer does: then a request goes from the socket
+into a batch, and its reply from the batch onto the socket, without changing threads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
+import select
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +59,15 @@ the PUBACK and so pushes back on the broker instead of dropping."""
 
 MATCH_CACHE_SIZE = 4096
 """Topics whose handlers are remembered (bounds memory should a peer invent topics)."""
+
+RECONNECT_MIN_S = 1.0
+RECONNECT_MAX_S = 30.0
+"""A driven link tries to connect again after this long, doubling up to the maximum: what paho's own
+thread does (`reconnect_delay_set` below)."""
+
+READ_BURST = 256
+"""Packets a `LinkLoop` reads from one connection in one turn at most: what is left waits in the socket
+(and, behind it, in the broker) until the caller has handled what was read."""
 
 Task = Callable[[], None]
 Handoff = Callable[[Task], None]
@@ -156,6 +171,11 @@ class MqttLink:
         self._stopping = threading.Event()
         self._resender: threading.Thread | None = None
         self._status: Message = self._default_status(online=True)
+        self._driven = False
+        """Run by a `LinkLoop` on the caller's thread instead of paho's thread."""
+        self._connect_at = 0.0
+        self._connect_delay = RECONNECT_MIN_S
+        self._resend_at = 0.0
 
         self.client_id = client_id or f"khiu-{site}-{device_id}"
         """The broker keeps this session (its subscriptions and queued messages) across restarts."""
@@ -193,6 +213,11 @@ class MqttLink:
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
+
+    @property
+    def subscribed(self) -> bool:
+        """Connected, and the subscriptions made at connect acknowledged (see `wait_subscribed`)."""
+        return self._subscribed.is_set()
 
     def wait_subscribed(self, timeout: float) -> bool:
         """Connected, and the broker has acknowledged the subscriptions made at connect. A new session
@@ -257,27 +282,50 @@ class MqttLink:
 
     def start(self) -> None:
         """Connect in the background; reconnects forever until `stop`."""
+        self._connect_async()
+        self.client.loop_start()
+        self._resender = threading.Thread(target=self._resend_loop, name="mqtt-resend", daemon=True)
+        self._resender.start()
+
+    def start_driven(self) -> None:
+        """Connect on a `LinkLoop`'s turns, with no thread of its own. Handlers then run on the loop's
+        thread (pass an inline `handoff`), and only that thread may use the link until `stop`."""
+        self._driven = True
+        self._connect_async()
+        self._connect_at = 0.0  # at the loop's first turn
+
+    def _connect_async(self) -> None:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         self.client.connect_async(
             self.host, self.port, keepalive=self.keepalive, clean_start=False, properties=props
         )
-        self.client.loop_start()
-        self._resender = threading.Thread(target=self._resend_loop, name="mqtt-resend", daemon=True)
-        self._resender.start()
 
     def stop(self, *, publish_offline: bool = True) -> None:
-        """Say offline (retained), disconnect, stop threads."""
+        """Say offline (retained), disconnect, stop threads. A driven link runs its own turns here, on the
+        caller's thread: its loop must have stopped."""
         self._stopping.set()
         if publish_offline and self.presence and self.connected:
             info = self.client.publish(
                 self.status_topic, self._default_status(online=False).encode(), qos=1, retain=True
             )
             try:
-                info.wait_for_publish(timeout=2)
+                if self._driven:
+                    turns = LinkLoop([self])
+                    try:
+                        turns.run_until(info.is_published, timeout=2)
+                    finally:
+                        turns.close()
+                else:
+                    info.wait_for_publish(timeout=2)
+                published = info.is_published()
             except (RuntimeError, ValueError):
+                published = False
+            if not published:
                 log.warning("could not publish offline status before stopping")
         self.client.disconnect()
+        if self._driven:
+            self.client.loop_write()
         self.client.loop_stop()
         if self._resender is not None:
             self._resender.join(timeout=2)
@@ -285,6 +333,45 @@ class MqttLink:
             self._own_dispatcher.stop()
         if self.outbox is not None:
             self.outbox.close()
+
+    # ------------------------------------------------------------------------------------------ driven
+
+    def _driven_socket(self, now: float) -> Any:
+        """The socket a `LinkLoop` waits on; connects first when a connect is due. None while down."""
+        sock = self.client.socket()
+        if sock is not None or self._stopping.is_set() or now < self._connect_at:
+            return sock
+        try:
+            self.client.reconnect()
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            log_level = logging.WARNING if self._connect_delay == RECONNECT_MIN_S else logging.DEBUG
+            log.log(
+                log_level, "cannot reach the broker at %s:%s (%s); trying again", self.host, self.port, exc
+            )
+            self._connect_at = now + self._connect_delay
+            self._connect_delay = min(self._connect_delay * 2, RECONNECT_MAX_S)
+            return None
+        self._connect_at = now + self._connect_delay  # if this connection fails, not before then
+        return self.client.socket()
+
+    def _read_available(self, sock: Any) -> None:
+        """Read what the socket holds now, up to `READ_BURST` packets (paho reads one at a time)."""
+        for _ in range(READ_BURST):
+            if self.client.loop_read() != mqtt.MQTT_ERR_SUCCESS or self.client.socket() is not sock:
+                return
+            if not _buffered(sock) and not select.select([sock], [], [], 0)[0]:
+                return
+
+    def _resend_when_due(self, now: float) -> None:
+        """The resend timer of a driven link (paho's thread and `_resend_loop` do it otherwise)."""
+        if self.outbox is None or now < self._resend_at:
+            return
+        self._resend_at = now + self.resend_interval_s / 2
+        if self.connected:
+            try:
+                self._resend_pending(only_stale=True)
+            except Exception:
+                log.exception("resending pending requests failed")
 
     # ------------------------------------------------------------------------------------------ internals
 
@@ -335,6 +422,7 @@ class MqttLink:
             if reason_code.is_failure:
                 log.error("broker refused the connection: %s", reason_code)
                 return
+            self._connect_delay = RECONNECT_MIN_S
             log.info(
                 "connected to %s:%s as %s (session present: %s)",
                 self.host,
@@ -452,6 +540,78 @@ class MqttLink:
         if self.outbox.settle(str(reply.request_id), inbound.payload):
             return reply
         return None
+
+
+class LinkLoop:
+    """Runs links started with `start_driven` on the thread that calls `run_once`: one `select` over their
+    sockets and a wake-up socket, then paho's reads, writes and keepalive, connecting again when a
+    connection is lost, and the outboxes' resends. The server's sequencer runs it between batches: a
+    request read here is in the next batch, and a reply published from the batch goes onto the socket
+    at once, with no thread in between and no GIL to hand over."""
+
+    def __init__(self, links: Sequence[MqttLink]) -> None:
+        self.links = list(links)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+
+    def wake(self) -> None:
+        """End the current wait in `run_once` (any thread)."""
+        with contextlib.suppress(OSError):  # a wake-up is pending already, or the loop is closed
+            self._wake_w.send(b"\0")
+
+    def close(self) -> None:
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def run_once(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for the network (or `wake`), then handle what came: handlers run
+        here, on this thread."""
+        now = time.monotonic()
+        readers: list[Any] = [self._wake_r]
+        writers: list[Any] = []
+        by_socket: dict[Any, MqttLink] = {}
+        for link in self.links:
+            sock = link._driven_socket(now)
+            if sock is None:
+                timeout = min(timeout, max(link._connect_at - now, 0.0))
+                continue
+            by_socket[sock] = link
+            readers.append(sock)
+            if link.client.want_write():
+                writers.append(sock)
+            if _buffered(sock):
+                timeout = 0.0
+        try:
+            readable, writable, _ = select.select(readers, writers, [], max(timeout, 0.0))
+        except (OSError, ValueError):  # a socket closed under us: the next turn sees the link down
+            readable, writable = [], []
+        if self._wake_r in readable:
+            with contextlib.suppress(OSError):
+                self._wake_r.recv(4096)
+        for sock, link in by_socket.items():
+            if sock in readable or _buffered(sock):
+                link._read_available(sock)
+            if sock in writable or link.client.want_write():
+                link.client.loop_write()
+            link.client.loop_misc()
+            link._resend_when_due(now)
+
+    def run_until(self, done: Callable[[], bool], timeout: float) -> bool:
+        """Turn until `done()` or `timeout` seconds; True when done."""
+        deadline = time.monotonic() + timeout
+        while not done():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self.run_once(min(left, 0.05))
+        return True
+
+
+def _buffered(sock: Any) -> bool:
+    """Bytes a TLS socket has decrypted already: `select` does not see them."""
+    pending = getattr(sock, "pending", None)
+    return bool(pending()) if pending is not None else False
 
 
 def forget_sessions(

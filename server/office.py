@@ -8,7 +8,12 @@ its transitions recorded with the event id, and its reply stored in the same tra
 
 If a batch fails (a database error, a bug), it is rolled back, the queue is rebuilt from the database,
 and the batch's requests are applied one by one; one that still fails gets `internal_error` (not stored,
-so its resend is tried again). Nothing a device sends can stop the worker."""
+so its resend is tried again). Nothing a device sends can stop the worker.
+
+Given a `network` (the server's MQTT connections, `common.link.LinkLoop`), the worker also runs them: it
+waits on their sockets rather than on the inbox, reads what arrived into the next batch, and its replies
+go onto the socket as it publishes them. A request then never changes threads, and the worker never waits
+for the GIL behind a network thread."""
 
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -106,6 +111,16 @@ REQUEST_TYPES: dict[str, tuple[type[Message], ...]] = {
     "device.status": (DeviceStatus,),
 }
 """What each inbound topic kind may carry."""
+
+
+class Network(Protocol):
+    """Connections the worker runs between batches (`common.link.LinkLoop`)."""
+
+    def run_once(self, timeout: float) -> None:
+        """Wait up to `timeout` for the network or `wake`, then handle what came (on the worker)."""
+
+    def wake(self) -> None:
+        """End the worker's wait (any thread)."""
 
 
 class OfficeBusy(Exception):
@@ -229,6 +244,7 @@ class Office:
         inbox_size: int = INBOX_SIZE,
         tick_s: float = TICK_S,
         state_interval_s: float = STATE_MIN_INTERVAL_S,
+        network: Network | None = None,
     ) -> None:
         self._config = config
         self.store = store
@@ -241,6 +257,7 @@ class Office:
         self._tick_s = tick_s
         self._state_interval_s = state_interval_s
         self._inbox: queue_module.Queue[object] = queue_module.Queue(maxsize=inbox_size)
+        self._network = network
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
         self._kiosk_series = {
@@ -312,6 +329,7 @@ class Office:
             return
         self._running.clear()
         self._inbox.put(_STOP)
+        self._wake()
         self._thread.join(timeout)
         if self._thread.is_alive():
             log.error("the sequencer did not stop within %.0f s", timeout)
@@ -326,9 +344,7 @@ class Office:
     def receive(self, topic: str, payload: bytes) -> None:
         """An MQTT message from the link (any thread). Waits while the inbox is full; if it stays full the
         message is dropped with an error in the log (the device resends from its outbox)."""
-        try:
-            self._inbox.put(_Raw(topic, payload), timeout=INBOX_PUT_TIMEOUT_S)
-        except queue_module.Full:
+        if not self._offer(_Raw(topic, payload)):
             log.error("sequencer inbox full: dropped a message on %s (the sender will resend)", topic)
 
     def submit(
@@ -362,9 +378,7 @@ class Office:
 
     def republish(self) -> None:
         """Publish every retained state again (the broker came back without its retained messages)."""
-        try:
-            self._inbox.put(_Republish(), timeout=INBOX_PUT_TIMEOUT_S)
-        except queue_module.Full:
+        if not self._offer(_Republish()):
             log.error("sequencer inbox full: retained states not republished")
 
     def counter_panel(self, counter: str) -> Future[CounterPanel]:
@@ -414,19 +428,35 @@ class Office:
     def _put(self, item: _Item) -> None:
         if not self._running.is_set():
             raise OfficeStopped("the office sequencer is not running")
+        if not self._offer(item):
+            raise OfficeBusy("the office is too busy: try again")
+
+    def _offer(self, item: object) -> bool:
+        """Into the inbox, waiting while it is full (False if it stays full); wakes a worker that waits on
+        the network. The worker itself never waits here: it is the one that empties the inbox (with a
+        network, what it reads comes here, and it reads no more than a burst between batches)."""
         try:
-            self._inbox.put(item, timeout=INBOX_PUT_TIMEOUT_S)
+            if self._on_worker():
+                self._inbox.put_nowait(item)
+            else:
+                self._inbox.put(item, timeout=INBOX_PUT_TIMEOUT_S)
+                self._wake()
         except queue_module.Full:
-            raise OfficeBusy("the office is too busy: try again") from None
+            return False
+        return True
+
+    def _on_worker(self) -> bool:
+        return self._thread is not None and threading.current_thread() is self._thread
+
+    def _wake(self) -> None:
+        if self._network is not None:
+            self._network.wake()
 
     # ---------------------------------------------------------------------------------------- worker
 
     def _run(self) -> None:
         while True:
-            try:
-                first = self._inbox.get(timeout=self._wait_s())
-            except queue_module.Empty:
-                first = None
+            first = self._next_item()
             items: list[object] = [] if first is None else [first]
             while len(items) < self._max_batch:
                 try:
@@ -441,6 +471,20 @@ class Office:
                 log.exception("the sequencer failed a batch of %d item(s); carrying on", len(work))
             if stop:
                 return
+
+    def _next_item(self) -> object | None:
+        """The first item of the next batch, or None when the wait ended with nothing (a tick)."""
+        if self._network is None:
+            try:
+                return self._inbox.get(timeout=self._wait_s())
+            except queue_module.Empty:
+                return None
+        # Read what the network holds even when work is waiting: it joins this batch.
+        self._network.run_once(0.0 if not self._inbox.empty() else self._wait_s())
+        try:
+            return self._inbox.get_nowait()
+        except queue_module.Empty:
+            return None
 
     def _wait_s(self) -> float:
         """Until the next tick, or sooner when a held-back state is due."""

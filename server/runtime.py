@@ -26,7 +26,15 @@ from typing import Any
 
 from common.config import OfficeConfig
 from common.contract import ServerStatus, utcnow
-from common.link import MATCH_CACHE_SIZE, Inbound, MqttLink, forget_sessions, mqtt_match, port_open
+from common.link import (
+    MATCH_CACHE_SIZE,
+    Inbound,
+    LinkLoop,
+    MqttLink,
+    forget_sessions,
+    mqtt_match,
+    port_open,
+)
 from common.paths import data_dir, write_private_file
 from common.topics import Topics
 from common.vocabulary import DeviceRole
@@ -128,6 +136,9 @@ class ServerRuntime:
         self._lanes_checked = False
         self._reply_links: dict[str, MqttLink] = {}
         self._lane_replies = Topics(config.office.id).lane_replies() if self.lanes else []
+        self.network = LinkLoop([self.link, *self.lanes])
+        """The server's connections, run by the sequencer's thread between batches (before it starts and
+        after it stops, by the thread that starts and stops the server)."""
         self.office = Office(
             config,
             self.store,
@@ -135,6 +146,7 @@ class ServerRuntime:
             clock=clock,
             set_server_status=self._set_status,
             version=self.version,
+            network=self.network,
         )
         self.mirror = FormMirror(self.store, config.survey, clock=clock)
         """Copies accepted ratings to the office's Google Form, in a thread of its own (off unless the
@@ -185,16 +197,18 @@ class ServerRuntime:
             # ends (the devices' outboxes resend it, seconds later).
             self._lanes_checked = True
             self._clean_lane_sessions()
-        for lane in self.lanes:
-            lane.start()
-        self.link.on_connection_change(self._connection_changed)
-        self.link.start()
         # Subscribed, not only connected: a lane whose session was just ended takes no request until
-        # the broker has acknowledged its subscription.
+        # the broker has acknowledged its subscription. The lanes first: the main connection says the
+        # server is online as it connects, and a device may send a request at once.
         deadline = time.monotonic() + connect_wait_s
-        if not all(
-            c.wait_subscribed(max(0.0, deadline - time.monotonic())) for c in (self.link, *self.lanes)
-        ):
+        for lane in self.lanes:
+            lane.start_driven()
+        self.network.run_until(lambda: all(lane.subscribed for lane in self.lanes), connect_wait_s)
+        self.link.on_connection_change(self._connection_changed)
+        self.link.start_driven()
+        connections = (self.link, *self.lanes)
+        left = max(0.0, deadline - time.monotonic())
+        if not self.network.run_until(lambda: all(c.subscribed for c in connections), left):
             log.warning(
                 "broker %s:%s %s: starting anyway, the link keeps trying",
                 self.settings.mqtt_host,
@@ -270,6 +284,7 @@ class ServerRuntime:
         for lane in self.lanes:
             lane.stop()
         self.link.stop(publish_offline=True)
+        self.network.close()
         self.store.close()
         log.info("server stopped")
 
@@ -301,7 +316,7 @@ class ServerRuntime:
 
     def _connection_changed(self, up: bool) -> None:
         if up and not self._lanes_checked:
-            # The broker was away at start. Not on paho's thread: it would hold up the main link.
+            # The broker was away at start. Not on the sequencer's thread, which runs the connections.
             self._lanes_checked = True
             unused = len(self.lanes) + 1
             threading.Thread(
@@ -313,7 +328,8 @@ class ServerRuntime:
 
 
 def _inline(task: Callable[[], None]) -> None:
-    """Run link handlers on paho's thread: they only hand the message to the sequencer's inbox."""
+    """Run link handlers where the message was read, on the sequencer's thread: they put the message in
+    its inbox, for the batch it starts next."""
     task()
 
 

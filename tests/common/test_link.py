@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from common.contract import DeviceStatus, ServerStatus, TicketRejected, TicketRequest, decode
-from common.link import Inbound, MqttLink
+from common.link import Inbound, LinkLoop, MqttLink
 from common.vocabulary import DeviceRole
 
 pytestmark = pytest.mark.broker
@@ -172,6 +172,52 @@ def test_a_request_the_broker_lost_in_a_crash_is_answered(fresh_broker, tmp_path
     finally:
         kiosk.stop()
         server.stop()
+
+
+def test_a_driven_link_runs_on_its_callers_thread_and_reconnects(fresh_broker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """As the server's sequencer runs its connections: no network thread, handlers on the thread that
+    turns the loop, and a new connection by itself after the broker restarts."""
+    handled_on: set[str] = set()
+    server = make_link(fresh_broker, "server", DeviceRole.server, handoff=lambda task: task())
+
+    def answer(message: Inbound) -> None:
+        handled_on.add(threading.current_thread().name)
+        request = decode(message.payload)
+        assert isinstance(request, TicketRequest)
+        server.publish(
+            server.topics.ticket_reply("kiosk-6"),
+            TicketRejected(request_id=request.id, code="queue_empty", message_th="-", message_en="-"),
+        )
+
+    server.subscribe(server.topics.ticket_request("kiosk-6"), answer)
+    loop = LinkLoop([server])
+    threads_before = threading.active_count()
+    server.start_driven()
+    assert threading.active_count() == threads_before, "a driven link starts no thread"
+    replies: queue.Queue[object] = queue.Queue()
+    kiosk = make_link(fresh_broker, "kiosk-6", DeviceRole.kiosk, outbox_path=tmp_path / "outbox.db")
+    kiosk.subscribe(kiosk.topics.ticket_reply("kiosk-6"), lambda _m: None)
+    kiosk.on_reply(replies.put)
+    kiosk.start()
+    try:
+        assert loop.run_until(lambda: server.subscribed, 10) and kiosk.wait_subscribed(10)
+        for restart in (False, True):
+            if restart:
+                fresh_broker.kill()
+                fresh_broker.start()
+                assert loop.run_until(lambda: not server.connected, 10)
+                assert loop.run_until(lambda: server.subscribed, 20), "the driven link did not reconnect"
+                assert kiosk.wait_subscribed(20)
+            request = TicketRequest(service="tax")
+            kiosk.request(kiosk.topics.ticket_request("kiosk-6"), request)
+            assert loop.run_until(lambda: not replies.empty(), 10), "no reply"
+            reply = replies.get_nowait()
+            assert isinstance(reply, TicketRejected) and reply.request_id == request.id
+        assert handled_on == {threading.current_thread().name}
+    finally:
+        kiosk.stop()
+        server.stop()
+        loop.close()
 
 
 def test_server_status_is_retained(broker) -> None:  # type: ignore[no-untyped-def]

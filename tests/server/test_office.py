@@ -30,6 +30,7 @@ from common.contract import (
     TicketRejected,
     TicketRequest,
 )
+from common.link import LinkLoop
 from common.topics import Topics
 from common.vocabulary import CounterAction, DeviceRole, Outcome, Priority, TicketState
 from server.office import Office
@@ -422,6 +423,24 @@ def test_concurrent_submitters_get_gapless_numbers_in_few_transactions(
     for prefix in "AB":
         seqs = sorted(int(r.number[1:]) for r in replies if r.number[0] == prefix)
         assert seqs == list(range(1, 201))
+
+
+def test_work_from_another_thread_wakes_a_sequencer_waiting_on_the_network(store: Store) -> None:
+    # The server's sequencer waits on its MQTT sockets, up to a tick; the staff console's work comes from
+    # the web app's threads and must not wait for the tick.
+    network = LinkLoop([])
+    o, _published, _clock = start_office(store, network=network, tick_s=3600)
+    try:
+        assert take(o).number == "A001"
+        done = o.counter_command("c1", CounterCommand(action=CounterAction.open, staff="ก")).result(
+            timeout=10
+        )
+        assert isinstance(done, CounterResult)
+        worker = o._thread  # type: ignore[attr-defined]
+    finally:
+        o.stop(timeout=10)
+        network.close()
+    assert worker is not None and not worker.is_alive(), "stop did not wake the sequencer"
 
 
 def test_counter_panel_lists_what_the_console_shows(office: tuple[Office, Any, Any]) -> None:
