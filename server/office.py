@@ -966,8 +966,7 @@ class Office:
         records.save_counters(connection, desks, at=batch.now)
         records.save_presence(connection, batch.presence.values())
         records.count_rejections(connection, batch.rejections, at=batch.now)
-        new = records.record_events(connection, batch.events, at=batch.now)
-        if len(new) != len(batch.events):
+        if records.record_events(connection, batch.events, at=batch.now) != len(batch.events):
             raise StoreOutOfStep("an event id was applied by another writer")
         for counter, is_open, staff, streak in desks:
             self._saved_desks[counter] = (is_open, staff, streak)

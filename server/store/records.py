@@ -3,8 +3,11 @@ requests in one transaction), the rebuild after a restart, and the follow-up of 
 
 Every function takes an open `Connection` inside the caller's transaction and keyword-only arguments;
 none commits. Written for SQLite and PostgreSQL alike (REFERENCE.md, "SQLAlchemy 2.x"): number
-allocation by an upsert with RETURNING, idempotency by `INSERT … ON CONFLICT DO NOTHING RETURNING`
-(psycopg 3 reports rowcount -1, so RETURNING says which rows were new)."""
+allocation by an upsert with RETURNING, idempotency by `INSERT … ON CONFLICT DO NOTHING` (the rows it
+inserted counted by the driver's executemany, which sums them on both databases).
+
+The batch's many-row writes (tickets, transitions, events) are compiled once per dialect and handed to
+the driver's executemany (`_DriverStatement`)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.sql.dml import UpdateBase
 
 from common.vocabulary import Lang, Outcome, Priority, TicketState
 from server.engine import TERMINAL_STATES, Ticket, Transition
@@ -69,6 +73,62 @@ def _statement(connection: Connection, name: str, build: Callable[[Connection], 
     if stmt is None:
         stmt = _BUILT[key] = build(connection)
     return stmt
+
+
+@dataclass(frozen=True, slots=True)
+class _DriverStatement:
+    """An INSERT or UPDATE compiled once per dialect to the driver's own SQL, with the bind processors of
+    its parameters (the same conversions SQLAlchemy applies: aware times to UTC, dates to text on
+    SQLite). `run` hands every row to the driver's executemany at once: SQLAlchemy's own path handles
+    each row of each execution in Python and, for an INSERT, builds a multi-row statement per call,
+    and that was most of the CPU of a batch's writes."""
+
+    sql: str
+    keys: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    positional: bool
+
+    @classmethod
+    def compile(cls, connection: Connection, stmt: UpdateBase, keys: Sequence[str]) -> _DriverStatement:
+        dialect = connection.dialect
+        table = stmt.table
+        if isinstance(table, Table):
+            defaulted = [
+                c.name for c in table.columns if c.name not in keys and (c.default is not None or c.onupdate)
+            ]
+            if defaulted:  # SQLAlchemy computes those in Python per row; the driver would not
+                raise ValueError(f"{table.name}: columns with Python defaults not given: {defaulted}")
+        compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+        order = tuple(compiled.positiontup) if compiled.positiontup else tuple(keys)
+        processors = tuple(
+            compiled.binds[k].type.dialect_impl(dialect).bind_processor(dialect) for k in order
+        )
+        return cls(compiled.string, order, processors, compiled.positiontup is not None)
+
+    def run(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> CursorResult[Any]:
+        keyed = tuple(zip(self.keys, self.processors, strict=True))
+        params: list[Any] = []
+        for row in rows:
+            values = [row[k] if process is None else process(row[k]) for k, process in keyed]
+            params.append(tuple(values) if self.positional else dict(zip(self.keys, values, strict=True)))
+        return connection.exec_driver_sql(self.sql, params)
+
+
+_DRIVER: dict[tuple[str, str], _DriverStatement] = {}
+
+
+def _run_many(
+    connection: Connection,
+    name: str,
+    build: Callable[[Connection], UpdateBase],
+    rows: Sequence[Mapping[str, Any]],
+) -> CursorResult[Any]:
+    """Run the statement `name` for `rows` (all with the same keys) through the driver's executemany."""
+    key = (connection.dialect.name, name)
+    statement = _DRIVER.get(key)
+    if statement is None:
+        statement = _DRIVER[key] = _DriverStatement.compile(connection, build(connection), tuple(rows[0]))
+    return statement.run(connection, rows)
 
 
 # ------------------------------------------------------------------------------------------------ numbers
@@ -127,20 +187,11 @@ def stored_replies(connection: Connection, event_ids: Collection[str]) -> dict[s
     }
 
 
-def record_events(connection: Connection, replies: Sequence[StoredReply], *, at: dt.datetime) -> set[str]:
-    """Store applied events with their replies; returns the event ids that were new. An id already
-    there (another writer applied it) is left as it was: the caller must roll back."""
+def record_events(connection: Connection, replies: Sequence[StoredReply], *, at: dt.datetime) -> int:
+    """Store applied events with their replies; returns how many were new. An id already there (another
+    writer applied it) is left as it was, and not counted: the caller must roll back."""
     if not replies:
-        return set()
-    stmt = _statement(
-        connection,
-        "record_events",
-        lambda c: (
-            _insert(c, events_t)
-            .on_conflict_do_nothing(index_elements=[events_t.c.event_id])
-            .returning(events_t.c.event_id)
-        ),
-    )
+        return 0
     rows = [
         {
             "event_id": r.event_id,
@@ -152,8 +203,12 @@ def record_events(connection: Connection, replies: Sequence[StoredReply], *, at:
         }
         for r in replies
     ]
-    # One cached statement run for many rows ("insertmanyvalues"): RETURNING names the rows inserted.
-    return set(connection.execute(stmt, rows).scalars())
+    inserted: int = _run_many(connection, "record_events", _record_events, rows).rowcount
+    return inserted
+
+
+def _record_events(connection: Connection) -> Any:
+    return _insert(connection, events_t).on_conflict_do_nothing(index_elements=[events_t.c.event_id])
 
 
 # ------------------------------------------------------------------------------------------------ tickets
@@ -185,10 +240,8 @@ def _ticket_values(ticket: Ticket) -> dict[str, Any]:
 def insert_tickets(connection: Connection, tickets: Sequence[tuple[Ticket, str]]) -> None:
     """New tickets as they are now, each with the service it was issued for."""
     if tickets:
-        connection.execute(
-            tickets_t.insert(),
-            [{"id": t.id, "issued_service": issued, **_ticket_values(t)} for t, issued in tickets],
-        )
+        rows = [{"id": t.id, "issued_service": issued, **_ticket_values(t)} for t, issued in tickets]
+        _run_many(connection, "insert_tickets", lambda _c: tickets_t.insert(), rows)
 
 
 _UPDATE_TICKET = update(tickets_t).where(tickets_t.c.id == bindparam("b_id"))
@@ -197,7 +250,8 @@ _UPDATE_TICKET = update(tickets_t).where(tickets_t.c.id == bindparam("b_id"))
 def update_tickets(connection: Connection, tickets: Sequence[Ticket]) -> None:
     """Write the current state of tickets already stored."""
     if tickets:
-        connection.execute(_UPDATE_TICKET, [{"b_id": t.id, **_ticket_values(t)} for t in tickets])
+        rows = [{"b_id": t.id, **_ticket_values(t)} for t in tickets]
+        _run_many(connection, "update_tickets", lambda _c: _UPDATE_TICKET, rows)
 
 
 def insert_transitions(
@@ -205,27 +259,25 @@ def insert_transitions(
 ) -> None:
     """Transitions with the business day they happened on and the event id that caused them."""
     if transitions:
-        connection.execute(
-            transitions_t.insert(),
-            [
-                {
-                    "ticket_id": tr.ticket_id,
-                    "business_date": day,
-                    "number": tr.number,
-                    "service": tr.service,
-                    "from_state": tr.from_state.value if tr.from_state else None,
-                    "to_state": tr.to_state.value,
-                    "at": tr.at,
-                    "counter": tr.counter,
-                    "staff": tr.staff,
-                    "event_id": event_id,
-                    "outcome": tr.outcome.value if tr.outcome else None,
-                    "to_service": tr.to_service,
-                    "reason": tr.reason,
-                }
-                for tr, day, event_id in transitions
-            ],
-        )
+        rows = [
+            {
+                "ticket_id": tr.ticket_id,
+                "business_date": day,
+                "number": tr.number,
+                "service": tr.service,
+                "from_state": tr.from_state.value if tr.from_state else None,
+                "to_state": tr.to_state.value,
+                "at": tr.at,
+                "counter": tr.counter,
+                "staff": tr.staff,
+                "event_id": event_id,
+                "outcome": tr.outcome.value if tr.outcome else None,
+                "to_service": tr.to_service,
+                "reason": tr.reason,
+            }
+            for tr, day, event_id in transitions
+        ]
+        _run_many(connection, "insert_transitions", lambda _c: transitions_t.insert(), rows)
 
 
 def ticket_from_row(row: Any) -> Ticket:
