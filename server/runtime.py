@@ -40,6 +40,7 @@ from common.topics import Topics
 from common.vocabulary import DeviceRole
 from server.office import Office
 from server.store import Store
+from server.store.database import WalCheckpointer
 from server.survey.mirror import FormMirror
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ class ServerRuntime:
         self.settings = settings
         self.version = khiu_version()
         self.store = Store(settings.database_url)
+        self.checkpointer = WalCheckpointer.for_url(settings.database_url)
         config = settings.config
         self.link = self._connection(settings.mqtt_client_id)
         self.lanes = [
@@ -182,6 +184,8 @@ class ServerRuntime:
 
     def start(self, *, connect_wait_s: float = CONNECT_WAIT_S) -> None:
         self.store.migrate()
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         topics = self.office.topics
         shared = topics.lane_subscriptions() if self.lanes else []
         for topic_filter in topics.server_subscriptions():
@@ -285,6 +289,8 @@ class ServerRuntime:
             lane.stop()
         self.link.stop(publish_offline=True)
         self.network.close()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.store.close()
         log.info("server stopped")
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from common.vocabulary import Priority
 from server.engine import Ticket
 from server.store import Store
-from server.store.database import schema_is_current, schema_metadata
+from server.store.database import WalCheckpointer, schema_is_current, schema_metadata
 from server.store.records import (
     StoredReply,
     allocate_numbers,
@@ -58,6 +58,32 @@ def test_sqlite_is_durable_and_checks_foreign_keys(sqlite_url: str) -> None:
         }
     store.close()
     assert pragmas == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": 10000}
+
+
+def test_the_checkpointer_not_a_commit_copies_the_wal_into_the_database(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    store.migrate()
+    checkpointer = WalCheckpointer.for_url(sqlite_url)
+    assert checkpointer is not None and WalCheckpointer.for_url("postgresql://x/y") is None
+    checkpointer.run_once()
+    database = checkpointer.database
+    size = database.stat().st_size
+    # 1,500 pages in many commits: past SQLite's default of 1,000, where a commit would copy the WAL.
+    try:
+        for _ in range(60):
+            with store.engine.begin() as connection:
+                record_events(
+                    connection,
+                    [StoredReply(str(uuid.uuid4()), "t", "kiosk-1", None, bytes(4000)) for _ in range(25)],
+                    at=NOON,
+                )
+                allocate_numbers(connection, business_date=DAY, prefix="A")
+        assert database.stat().st_size == size, "a commit checkpointed"
+        _busy, frames, copied = checkpointer.run_once()
+        assert frames >= 1500 and copied == frames
+        assert database.stat().st_size > size + 1500 * 4000
+    finally:
+        store.close()
 
 
 def test_numbers_are_gapless_from_eight_concurrent_writers(store: Store) -> None:
