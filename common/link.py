@@ -264,9 +264,10 @@ class MqttLink:
         if self.outbox is None:
             raise RuntimeError("this link has no outbox: pass outbox_path to send requests")
         payload = message.encode()
-        self.outbox.add(str(message.id), topic, payload)
-        if self.connected:
-            self._send_pending_one(str(message.id), topic, payload, unless_sent=True)
+        connected = self.connected
+        self.outbox.add(str(message.id), topic, payload, sent=connected)
+        if connected:
+            self._send_pending_one(str(message.id), topic, payload, unless_sent=True, noted=True)
 
     def withdraw(self, event_id: str) -> bool:
         """Stop resending a request (the kiosk replaced it with an offline ticket). True if it was pending."""
@@ -380,16 +381,20 @@ class MqttLink:
             return ServerStatus(online=online, version=self.version)
         return DeviceStatus(device=self.device_id, role=self.role, online=online, version=self.version)
 
-    def _send_pending_one(self, event_id: str, topic: str, payload: bytes, *, unless_sent: bool) -> bool:
+    def _send_pending_one(
+        self, event_id: str, topic: str, payload: bytes, *, unless_sent: bool, noted: bool = False
+    ) -> bool:
         """Publish one outbox request; with `unless_sent`, not when this connection already carried it
-        (a resend after `resend_interval_s` is the only deliberate second copy)."""
+        (a resend after `resend_interval_s` is the only deliberate second copy). `noted`: the outbox
+        noted this send when it took the request."""
         assert self.outbox is not None
         with self._send_lock:
             if unless_sent and event_id in self._sent_this_connection:
                 return False
             self._sent_this_connection.add(event_id)
         self.client.publish(topic, payload, qos=1)
-        self.outbox.mark_sent(event_id)
+        if not noted:
+            self.outbox.mark_sent(event_id)
         return True
 
     def _resend_pending(self, *, only_stale: bool) -> int:

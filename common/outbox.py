@@ -4,8 +4,11 @@ restart, everything still pending is sent again with its original event id; the 
 resend with its stored reply, so nothing is lost and nothing is applied twice.
 
 SQLite in WAL mode with synchronous=FULL: a committed request or reply survives power loss
-(https://www.sqlite.org/pragma.html#pragma_synchronous). Only the note that a request was sent is
-committed without a sync (`mark_sent`): losing it costs an early resend, nothing else."""
+(https://www.sqlite.org/pragma.html#pragma_synchronous). Only the note that a request was sent again is
+committed without a sync (`mark_sent`): losing it costs an early resend, nothing else.
+
+A request costs two statements, each its own commit: `add` (which notes the first send when it is
+made at once) and `settle`. The count of pending requests is kept in memory as well."""
 
 from __future__ import annotations
 
@@ -76,27 +79,34 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        (self._pending,) = self._db.execute(
+            "SELECT count(*) FROM outbox WHERE answered_at IS NULL"
+        ).fetchone()
+        """Requests without a reply; this process is the outbox's only writer."""
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def add(self, event_id: str, topic: str, payload: bytes) -> None:
-        """Store a request durably. Adding the same event id again changes nothing."""
+    def add(self, event_id: str, topic: str, payload: bytes, *, sent: bool = False) -> None:
+        """Store a request durably; `sent`: it is being published right now (its first send, noted in the
+        same commit). Adding the same event id again changes nothing."""
         with self._lock:
-            (count,) = self._db.execute("SELECT count(*) FROM outbox WHERE answered_at IS NULL").fetchone()
-            if count >= self.max_pending:
-                raise OutboxFull(f"{count} requests are waiting for the server; not taking more")
-            self._db.execute(
-                "INSERT OR IGNORE INTO outbox (event_id, topic, payload, created_at) VALUES (?, ?, ?, ?)",
-                (event_id, topic, payload, time.time()),
+            if self._pending >= self.max_pending:
+                raise OutboxFull(f"{self._pending} requests are waiting for the server; not taking more")
+            now = time.time()
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO outbox (event_id, topic, payload, created_at, attempts, last_sent_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (event_id, topic, payload, now, 1 if sent else 0, now if sent else None),
             )
+            self._pending += cur.rowcount
 
     def mark_sent(self, event_id: str) -> None:
-        """Note a send, for the resend timer. Committed without a sync of its own: a mark lost to a power
-        cut costs one early resend, which the server answers like the first, while a sync here would
-        hold the lock that the reply's `settle` waits for (on a kiosk's SD card, a sync can take longer
-        than the whole round trip). The next `add` or `settle` syncs it with its own."""
+        """Note a later send, for the resend timer. Committed without a sync of its own: a mark lost to a
+        power cut costs one early resend, which the server answers like the first, while a sync here
+        would hold the lock that the reply's `settle` waits for (on a kiosk's SD card, a sync can take
+        longer than the whole round trip). The next `add` or `settle` syncs it with its own."""
         with self._lock:
             self._db.execute("PRAGMA synchronous=NORMAL")
             try:
@@ -114,7 +124,9 @@ class Outbox:
                 "UPDATE outbox SET answered_at = ?, reply = ? WHERE event_id = ? AND answered_at IS NULL",
                 (time.time(), reply, event_id),
             )
-            return cur.rowcount == 1
+            settled: bool = cur.rowcount == 1
+            self._pending -= settled
+            return settled
 
     def pending(self, *, limit: int = 1000, sent_before: float | None = None) -> list[Pending]:
         """Oldest first. With `sent_before`, only those last sent before that time, or never sent and
@@ -133,8 +145,7 @@ class Outbox:
 
     def pending_count(self) -> int:
         with self._lock:
-            (count,) = self._db.execute("SELECT count(*) FROM outbox WHERE answered_at IS NULL").fetchone()
-        return int(count)
+            return int(self._pending)
 
     def answered(self, event_id: str) -> Answered | None:
         with self._lock:

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -53,12 +54,31 @@ def test_only_marking_a_send_skips_the_sync(tmp_path: Path) -> None:
         if sql.startswith("PRAGMA synchronous="):
             level = sql.split("=", 1)[1]
         elif sql.lstrip().split()[0] in {"INSERT", "UPDATE"}:
-            levels.append((sql.split()[0], "attempts" in sql, level))
+            levels.append((sql.split()[0], "attempts = attempts + 1" in sql, level))
     assert levels == [("INSERT", False, "FULL"), ("UPDATE", True, "NORMAL"), ("UPDATE", False, "FULL")]
     assert box._db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
     box.close()
     box = Outbox(tmp_path / "outbox.db")
     assert box.answered("e1") is not None
+
+
+def test_a_request_sent_at_once_costs_two_statements_and_counts_as_sent(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox.db")
+    box.add("e1", "t", b"one", sent=True)
+    assert box.pending_count() == 1
+    assert box.pending(sent_before=time.time() - 1) == [], "just sent: not due for a resend"
+    (first,) = box.pending()
+    assert first.attempts == 1 and first.last_sent_at is not None
+    statements: list[str] = []
+    box._db.set_trace_callback(statements.append)
+    box.add("e2", "t", b"two", sent=True)
+    box.settle("e2", b"reply")
+    box._db.set_trace_callback(None)
+    assert [sql.split()[0] for sql in statements] == ["INSERT", "UPDATE"]
+    box.close()
+    reopened = Outbox(tmp_path / "outbox.db")
+    assert reopened.pending_count() == 1 and reopened.answered("e2") is not None
+    reopened.close()
 
 
 def test_outbox_is_bounded(tmp_path: Path) -> None:
