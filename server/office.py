@@ -17,6 +17,7 @@ for the GIL behind a network thread."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import queue as queue_module
@@ -25,7 +26,7 @@ import time
 import uuid
 from collections import Counter as Tally
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -258,6 +259,8 @@ class Office:
         self._state_interval_s = state_interval_s
         self._inbox: queue_module.Queue[object] = queue_module.Queue(maxsize=inbox_size)
         self._network = network
+        self._writer: Connection | None = None
+        """The sequencer's database connection (opened at its first transaction)."""
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
         self._kiosk_series = {
@@ -333,6 +336,9 @@ class Office:
         self._thread.join(timeout)
         if self._thread.is_alive():
             log.error("the sequencer did not stop within %.0f s", timeout)
+        elif self._writer is not None:
+            self._writer.close()
+            self._writer = None
         self._thread = None
 
     @property
@@ -540,7 +546,7 @@ class Office:
                 work.append(item)
         if not work and not (batch.transitions or batch.presence or batch.rejections):
             return  # an idle tick: nothing to write
-        with self.store.engine.begin() as connection:
+        with self._transaction() as connection:
             event_ids = {str(w.message.id) for w in work if isinstance(w, _Request)}
             stored = records.stored_replies(connection, event_ids)
             for step in work:
@@ -553,11 +559,21 @@ class Office:
                     self._answer(connection, step, stored, batch)
             self._write_rows(connection, batch)
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A write transaction on the sequencer's own connection, kept for its lifetime: taking one from
+        the pool for every batch, and handing it back with a reset, cost more than some batches' work. A
+        connection the database dropped is replaced at its next use."""
+        if self._writer is None:
+            self._writer = self.store.engine.connect()
+        with self._writer.begin():
+            yield self._writer
+
     def _write(self, batch: _Batch) -> None:
         """Write a batch `_apply` did not (at the start: a business day that ended while the server was
         down)."""
         if not batch.written and (batch.transitions or batch.counters or batch.presence or batch.rejections):
-            with self.store.engine.begin() as connection:
+            with self._transaction() as connection:
                 self._write_rows(connection, batch)
 
     # ---------------------------------------------------------------------------------------- decoding
@@ -1124,7 +1140,7 @@ class Office:
 
     def _rebuild(self) -> None:
         """Make the queue exactly what the database says (start, and after a failed batch)."""
-        with self.store.engine.begin() as connection:
+        with self._transaction() as connection:
             day = records.load_stored_day(connection, window=self._config.queue.wait_estimate_window)
             presence = records.device_presence(connection)
         q = new_queue(self._config, day.business_date or business_date(self._clock()))

@@ -443,6 +443,24 @@ def test_work_from_another_thread_wakes_a_sequencer_waiting_on_the_network(store
     assert worker is not None and not worker.is_alive(), "stop did not wake the sequencer"
 
 
+@pytest.mark.postgres
+def test_the_sequencer_gets_a_new_connection_when_the_database_drops_its_own(postgres_url: str) -> None:
+    store = Store(postgres_url)
+    store.migrate()
+    o, _published, _clock = start_office(store)
+    try:
+        assert take(o).number == "A001"
+        pid = o._writer.connection.driver_connection.info.backend_pid  # type: ignore[attr-defined]
+        with store.read_engine.connect() as admin:
+            admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+        # The batch that found its connection gone is retried on a new one: nothing lost, nothing twice.
+        assert take(o).number == "A002"
+        assert take(o).number == "A003"
+    finally:
+        o.stop()
+        store.close()
+
+
 def test_counter_panel_lists_what_the_console_shows(office: tuple[Office, Any, Any]) -> None:
     o, _published, _clock = office
     take(o)
