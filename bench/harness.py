@@ -79,6 +79,50 @@ def _start_variant_broker(data_dir: Path, port: int, edit: BrokerEdit) -> subpro
     return process
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User and system CPU a process has used so far (this one when `pid` is None), from /proc."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True, slots=True)
+class CpuShare:
+    """CPU per unit of work (ticket) of the server, Mosquitto and this process (the devices' load
+    generator) over a measured stretch: what each part costs on the machine's shared cores."""
+
+    server_us: float
+    broker_us: float
+    devices_us: float
+
+    def __str__(self) -> str:
+        return (
+            f"server {self.server_us:,.0f} µs, Mosquitto {self.broker_us:,.0f} µs, "
+            f"the devices' links {self.devices_us:,.0f} µs"
+        )
+
+
+class CpuMeter:
+    """CPU used by the office's server, its Mosquitto and this process since the meter was made."""
+
+    def __init__(self, office: BenchOffice) -> None:
+        self._pids = (office.server.pid, office.broker.pid)
+        self._start = self._read()
+
+    def _read(self) -> tuple[float, float, float]:
+        server, broker = (cpu_seconds(pid) for pid in self._pids)
+        return server, broker, cpu_seconds()
+
+    def per(self, units: int) -> CpuShare:
+        """Since the meter was made, per unit of work (microseconds)."""
+        server, broker, devices = (
+            (now - then) / max(units, 1) * 1e6 for now, then in zip(self._read(), self._start, strict=True)
+        )
+        return CpuShare(server, broker, devices)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((LOOPBACK, 0))

@@ -96,10 +96,9 @@ INBOX_PUT_TIMEOUT_S = 5.0
 STATE_MIN_INTERVAL_S = 0.25
 """A retained state topic (a counter's state, the board) is republished at most this often: the first
 change after a quiet moment goes out at once, later ones within the interval go out together at its end
-(the latest state, once). Mosquitto, configured to keep what it acknowledged, saves its persistence file
-on every retained message it takes (a few milliseconds each, during which it forwards nothing), so a
-burst of tickets must not become a burst of board updates. A quarter second is below what anyone
-watching a board notices."""
+(the latest state, once). A burst of tickets must not become a burst of board updates: each is built
+and encoded whole, kept by the broker, sent to every display and redrawn on every screen. A quarter
+second is below what anyone watching a board notices."""
 RECENT_CALLS = records.RECENT_CALLS
 KIOSK_CLOCK_SKEW = dt.timedelta(minutes=10)
 """An offline ticket stamped further ahead than this says the kiosk's clock is wrong: logged."""

@@ -51,9 +51,10 @@ requests the broker queues for the server's persistent session arrive once it co
 
 REQUEST_LANES = 3
 """Extra MQTT connections that share the kiosks' ticket requests and the survey ratings, and carry
-their replies. Mosquitto 2.0 reads one packet per connection per pass of its loop, and with the office
-broker's save on every change each pass ends in a save and fsync of its persistence file: through one
-connection the server could take and answer only about one ticket per two saves (docs/benchmarks.md)."""
+their replies. Mosquitto 2.0 reads one packet per connection per pass of its loop: with more connections
+one pass carries more of the server's traffic (docs/benchmarks.md, sustained issue rate: about a tenth
+more tickets a second than on one connection since the broker saves once a second; before that, when
+every pass that changed something ended in a save and fsync, about half as many on one connection)."""
 
 MAX_REQUEST_LANES = 8
 """Lanes beyond the configured number, up to this, have their broker sessions ended at start: a
