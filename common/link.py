@@ -65,6 +65,10 @@ RECONNECT_MAX_S = 30.0
 """A driven link tries to connect again after this long, doubling up to the maximum: what paho's own
 thread does (`reconnect_delay_set` below)."""
 
+DRIVEN_CONNECT_TIMEOUT_S = 2.0
+"""How long a driven link's connect may hold its loop's thread when the broker does not answer at all
+(the server's sequencer runs its connections, and the web console's work waits meanwhile)."""
+
 READ_BURST = 256
 """Packets a `LinkLoop` reads from one connection in one turn at most: what is left waits in the socket
 (and, behind it, in the broker) until the caller has handled what was read."""
@@ -292,6 +296,7 @@ class MqttLink:
         """Connect on a `LinkLoop`'s turns, with no thread of its own. Handlers then run on the loop's
         thread (pass an inline `handoff`), and only that thread may use the link until `stop`."""
         self._driven = True
+        self.client.connect_timeout = DRIVEN_CONNECT_TIMEOUT_S
         self._connect_async()
         self._connect_at = 0.0  # at the loop's first turn
 
@@ -342,17 +347,22 @@ class MqttLink:
         sock = self.client.socket()
         if sock is not None or self._stopping.is_set() or now < self._connect_at:
             return sock
+        # The next attempt, should this one fail now or later (a refused login): the delay doubles until
+        # a connection is accepted (`_on_connect`), as on paho's own thread.
+        first_failure = self._connect_delay == RECONNECT_MIN_S
+        self._connect_at = now + self._connect_delay
+        self._connect_delay = min(self._connect_delay * 2, RECONNECT_MAX_S)
         try:
             self.client.reconnect()
         except (OSError, ssl.SSLError, ValueError) as exc:
-            log_level = logging.WARNING if self._connect_delay == RECONNECT_MIN_S else logging.DEBUG
             log.log(
-                log_level, "cannot reach the broker at %s:%s (%s); trying again", self.host, self.port, exc
+                logging.WARNING if first_failure else logging.DEBUG,
+                "cannot reach the broker at %s:%s (%s); trying again",
+                self.host,
+                self.port,
+                exc,
             )
-            self._connect_at = now + self._connect_delay
-            self._connect_delay = min(self._connect_delay * 2, RECONNECT_MAX_S)
             return None
-        self._connect_at = now + self._connect_delay  # if this connection fails, not before then
         return self.client.socket()
 
     def _read_available(self, sock: Any) -> None:
@@ -595,12 +605,16 @@ class LinkLoop:
             with contextlib.suppress(OSError):
                 self._wake_r.recv(4096)
         for sock, link in by_socket.items():
-            if sock in readable or _buffered(sock):
-                link._read_available(sock)
-            if sock in writable or link.client.want_write():
-                link.client.loop_write()
-            link.client.loop_misc()
-            link._resend_when_due(now)
+            try:
+                if sock in readable or _buffered(sock):
+                    link._read_available(sock)
+                if sock in writable or link.client.want_write():
+                    link.client.loop_write()
+                link.client.loop_misc()
+                link._resend_when_due(now)
+            except Exception:  # paho's own (a TLS error, say): this connection starts again
+                log.exception("the connection of %s failed; connecting again", link.client_id)
+                link.client.disconnect()
 
     def run_until(self, done: Callable[[], bool], timeout: float) -> bool:
         """Turn until `done()` or `timeout` seconds; True when done."""

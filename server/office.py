@@ -461,7 +461,11 @@ class Office:
 
     def _run(self) -> None:
         while True:
-            first = self._next_item()
+            try:
+                first = self._next_item()
+            except Exception:  # the network's, not a request's: the batch goes on with what the inbox has
+                log.exception("running the network failed; carrying on")
+                first = None
             items: list[object] = [] if first is None else [first]
             while len(items) < self._max_batch:
                 try:
