@@ -475,8 +475,8 @@ def run(ctx: BenchContext) -> BenchResult:
     ]
     bound = (
         "Presenting the frame: without a GPU, the buffer swap of a Full HD frame (software rendering and "
-        "the copy into Xvfb) dominates. Before it: the network part (the server's commit, Mosquitto's save "
-        "and hop, see call-to-board), the announcement built on the board's main thread, the Kivy clock's "
+        "the copy into Xvfb) dominates. Before it: the network part (the server's commit and Mosquitto's "
+        "hop, see call-to-board), the announcement built on the board's main thread, the Kivy clock's "
         "next tick (up to one 60 fps frame) and the redraw (re-rendering the changed labels' textures)."
     )
     return BenchResult(

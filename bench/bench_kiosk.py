@@ -442,12 +442,11 @@ def run(ctx: BenchContext) -> BenchResult:
         "the kiosk's threads share two C heaps and the print worker gives their free pages back after "
         "each ticket (kiosk/heap.py), and memory stops growing after a few hundred tickets (the ticket's "
         "line cache is bounded). Tap to number: the kiosk's two outbox commits and the server's round "
-        "trip (its commit and Mosquitto's save are fsyncs on this shared disk: the p99 "
-        "tail), then the UI thread, busy drawing the 'issuing' screen on the CPU, taking the reply, then "
-        "one frame with the number. Render: the QR code's mask search (about 9 ms in pure Python) and "
-        "FreeType for the lines new on every ticket; encode: packing the 1-bit image into GS v 0 "
-        "(kiosk.printing.raster_bytes, byte for byte what python-escpos writes, without its trip through "
-        "RGBA)."
+        "trip (its commit is an fsync on this shared disk: the p99 tail), then the UI thread, busy "
+        "drawing the 'issuing' screen on the CPU, taking the reply, then one frame with the number. "
+        "Render: the QR code's mask search (about 9 ms in pure Python) and FreeType for the lines new on "
+        "every ticket; encode: packing the 1-bit image into GS v 0 (kiosk.printing.raster_bytes, byte for"
+        " byte what python-escpos writes, without its trip through RGBA)."
     )
     return BenchResult(
         name=NAME,
