@@ -79,6 +79,7 @@ def probe_main(argv: list[str]) -> int:
     from common.ui.clock import kivy_handoff
     from counter_display.announce import AnnouncementSettings
     from counter_display.board_screen import BoardTile
+    from counter_display.options import DisplayOptions
 
     lock = threading.Lock()
 
@@ -170,7 +171,7 @@ def probe_main(argv: list[str]) -> int:
             threading.Thread(target=stop_on_eof, name="stdin", daemon=True).start()
             emit("started", at=time.perf_counter())
 
-    options = display_app.DisplayOptions(
+    options = DisplayOptions(
         mode="board",
         mqtt=DeviceSettings(
             host=spec["host"],

@@ -5,6 +5,7 @@ them with `setdefault` before importing Kivy: an office can still override any o
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 MULTISAMPLES = "0"
 """Kivy's default of 2x multisampling doubles the window's colour and depth buffers and the fill work of
@@ -21,6 +22,11 @@ DEVICE_KIVY_ENV: dict[str, str] = {
 
 
 def set_device_kivy_env() -> None:
-    """Set `DEVICE_KIVY_ENV` where the environment does not already say otherwise."""
+    """Set `DEVICE_KIVY_ENV` where the environment does not already say otherwise, and make Kivy's home
+    folder (`KIVY_HOME`, else ~/.kivy) with its `mods`. Kivy makes them when first imported, checking
+    first: two screens starting together on one machine (a kiosk and a board sharing /var/lib/khiu/kivy,
+    the demo's three) raced, and the one that lost stopped with FileExistsError."""
     for key, value in DEVICE_KIVY_ENV.items():
         os.environ.setdefault(key, value)
+    home = Path(os.environ.get("KIVY_HOME") or Path("~/.kivy")).expanduser()
+    (home / "mods").mkdir(parents=True, exist_ok=True)

@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -20,19 +18,19 @@ from kivy.core.window import Keyboard, Window
 
 import common.ui
 from common.contract import CounterCommand
-from common.device_settings import DeviceSettings
 from common.link import Inbound, MqttLink
 from common.topics import Topics
 from common.ui.clock import kivy_handoff, redraw_trigger
 from common.vocabulary import DeviceRole
 from counter_display import READY
-from counter_display.announce import AnnouncementBuilder, AnnouncementSettings, Announcer
+from counter_display.announce import AnnouncementBuilder, Announcer
 from counter_display.board_screen import BoardScreen
 from counter_display.board_vm import BoardViewModel
 from counter_display.clips import ClipSet
 from counter_display.counter_screen import CounterScreen
 from counter_display.counter_vm import CounterViewModel
 from counter_display.kivy_audio import KivyPlayer
+from counter_display.options import DisplayOptions
 
 log = logging.getLogger(__name__)
 
@@ -64,29 +62,6 @@ def key_name(key: int, codepoint: str | None, modifiers: list[str]) -> str:
     if "shift" in modifiers and name.startswith("f") and name[1:].isdigit():
         name = "shift+" + name
     return name
-
-
-@dataclass
-class DisplayOptions:
-    """Everything `khiu display` decided from its arguments, the settings file and the office file."""
-
-    mode: Literal["board", "counter"]
-    mqtt: DeviceSettings
-    data_dir: Path
-    counter: str | None = None
-    office_th: str = ""
-    office_en: str = ""
-    counter_th: str = ""
-    counter_en: str = ""
-    service_names: dict[str, tuple[str, str]] = field(default_factory=dict)
-    clips: Path | None = None
-    announcement: AnnouncementSettings = field(default_factory=AnnouncementSettings)
-    muted: bool = False
-    staff: str | None = None
-
-    @property
-    def device_dir(self) -> Path:
-        return self.data_dir / "devices" / self.mqtt.device_id
 
 
 class DisplayApp(App):  # type: ignore[misc]

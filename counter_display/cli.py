@@ -20,10 +20,9 @@ from common.kivy_env import set_device_kivy_env
 
 from .announce import AnnouncementSettings
 from .clips import VOICES, ClipGenerationError, default_clip_dir, generate_clips
+from .options import DisplayOptions
 
 if TYPE_CHECKING:
-    from .app import DisplayOptions
-
     SubParsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 log = logging.getLogger(__name__)
@@ -90,9 +89,7 @@ def _config_counter(config: OfficeConfig | None, device_id: str) -> str | None:
 
 
 def display_options(args: argparse.Namespace) -> DisplayOptions:
-    """Check every argument and file before a window opens."""
-    from .app import DisplayOptions
-
+    """Check every argument and file before a window opens (and before Kivy is imported)."""
     mqtt = load_device_settings(settings_path(args.settings))
     if args.device and args.device != mqtt.device_id:
         raise CliError(

@@ -388,6 +388,8 @@ def run_demo(args: argparse.Namespace) -> int:
                     left, top, width, height = WINDOWS[name]
                     screen_env = {
                         **env,
+                        # A Kivy home each: three screens starting at once would write one config.ini.
+                        "KIVY_HOME": str(data_dir / "kivy" / name),
                         "DISPLAY": display,
                         "KIVY_NO_ARGS": "1",
                         "KIVY_NO_FILELOG": "1",

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from common.kivy_env import DEVICE_KIVY_ENV, set_device_kivy_env
+
 REPO = Path(__file__).resolve().parents[2]
 
 PROBE = """
@@ -49,6 +51,17 @@ set_device_kivy_env()
 from kivy.config import Config
 print(Config.getint("graphics", "multisamples"), Config.getint("kivy", "exit_on_escape"))
 """
+
+
+def test_a_screen_makes_kivys_home_before_kivy_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Kivy checks, then makes it: two screens starting together raced, and one stopped.
+    home = tmp_path / "shared" / "kivy"
+    monkeypatch.setenv("KIVY_HOME", str(home))
+    for key, value in DEVICE_KIVY_ENV.items():  # restored after the test
+        monkeypatch.setenv(key, os.environ.get(key, value))
+    set_device_kivy_env()
+    assert (home / "mods").is_dir()
+    set_device_kivy_env()  # the second screen finds it there
 
 
 @pytest.mark.parametrize(("office_setting", "expected"), [(None, "0 0"), ("2", "2 0")])

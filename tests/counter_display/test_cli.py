@@ -51,6 +51,29 @@ def parse(*argv: str) -> object:
     return build_parser().parse_args(["display", *argv])
 
 
+ARGUMENTS_PROBE = """
+import sys
+from common.cli import build_parser
+from counter_display.cli import display_options
+display_options(build_parser().parse_args(["display", *sys.argv[1:]]))
+print("kivy" in sys.modules)
+"""
+
+
+def test_checking_the_arguments_leaves_kivy_unread(tmp_path: Path, broker: RunningBroker) -> None:
+    # Kivy reads its settings (full screen, no multisampling, Escape does not quit) once, when first
+    # imported; the display sets them after checking its arguments, so checking must not import it.
+    settings = settings_file(tmp_path / "s.toml", broker, "display-1")
+    done = subprocess.run(
+        [sys.executable, "-c", ARGUMENTS_PROBE, "--mode", "board", "--settings", str(settings)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split()[-1] == "False"
+
+
 def test_a_settings_file_for_another_device_is_refused(tmp_path: Path, broker: RunningBroker) -> None:
     settings = settings_file(tmp_path / "s.toml", broker, "display-1")
     with pytest.raises(Exception, match="display-1"):
