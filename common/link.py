@@ -587,9 +587,12 @@ class LinkLoop:
         writers: list[Any] = []
         by_socket: dict[Any, MqttLink] = {}
         for link in self.links:
+            if not link._driven:
+                continue  # not started yet
             sock = link._driven_socket(now)
             if sock is None:
-                timeout = min(timeout, max(link._connect_at - now, 0.0))
+                if not link._stopping.is_set():  # wake for its next connect
+                    timeout = min(timeout, max(link._connect_at - now, 0.0))
                 continue
             by_socket[sock] = link
             readers.append(sock)
