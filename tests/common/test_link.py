@@ -6,6 +6,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,33 @@ def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyp
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+def refusing_server(broker, kiosk: str, seen: list[TicketRequest], **kwargs) -> MqttLink:  # type: ignore[no-untyped-def]
+    """The server's link, not started, answering each ticket request of `kiosk` with `queue_empty` (on
+    the thread its handoff runs handlers on) and noting it in `seen`."""
+    server = make_link(broker, "server", DeviceRole.server, **kwargs)
+
+    def answer(message: Inbound) -> None:
+        request = decode(message.payload)
+        assert isinstance(request, TicketRequest)
+        seen.append(request)
+        server.publish(
+            server.topics.ticket_reply(kiosk),
+            TicketRejected(request_id=request.id, code="queue_empty", message_th="-", message_en="-"),
+        )
+
+    server.subscribe(server.topics.ticket_request(kiosk), answer)
+    return server
+
+
+def kiosk_with_outbox(broker, kiosk: str, outbox: Path, replies: queue.Queue[object], **kwargs) -> MqttLink:  # type: ignore[no-untyped-def]
+    """A kiosk's link, started, with its outbox; the replies that settle its requests go to `replies`."""
+    link = make_link(broker, kiosk, DeviceRole.kiosk, outbox_path=outbox, **kwargs)
+    link.subscribe(link.topics.ticket_reply(kiosk), lambda _m: None)
+    link.on_reply(replies.put)
+    link.start()
+    return link
 
 
 def test_presence_online_then_offline_by_will(fresh_broker) -> None:  # type: ignore[no-untyped-def]
@@ -90,23 +118,8 @@ def test_handlers_run_on_one_thread_and_survive_exceptions(broker) -> None:  # t
 
 def test_request_survives_broker_crash(fresh_broker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     replies: queue.Queue[object] = queue.Queue()
-    server = make_link(fresh_broker, "server", DeviceRole.server)
-
-    def answer(message: Inbound) -> None:
-        request = decode(message.payload)
-        assert isinstance(request, TicketRequest)
-        server.publish(
-            server.topics.ticket_reply("kiosk-3"),
-            TicketRejected(request_id=request.id, code="queue_empty", message_th="-", message_en="-"),
-        )
-
-    server.subscribe(f"khiu/{fresh_broker.site}/kiosk/+/ticket/request", answer)
-    kiosk = make_link(
-        fresh_broker, "kiosk-3", DeviceRole.kiosk, outbox_path=tmp_path / "outbox.db", resend_interval_s=0.5
-    )
-    kiosk.subscribe(kiosk.topics.ticket_reply("kiosk-3"), lambda _m: None)
-    kiosk.on_reply(replies.put)
-    kiosk.start()
+    server = refusing_server(fresh_broker, "kiosk-3", [])
+    kiosk = kiosk_with_outbox(fresh_broker, "kiosk-3", tmp_path / "outbox.db", replies, resend_interval_s=0.5)
     try:
         assert kiosk.wait_connected(10)
         fresh_broker.kill()
@@ -127,30 +140,14 @@ def test_request_survives_broker_crash(fresh_broker, tmp_path: Path) -> None:  #
 def test_a_request_the_broker_lost_in_a_crash_is_answered(fresh_broker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The broker acknowledges the request and queues it for the server, which is away; the broker dies
     before its next snapshot. The kiosk's outbox sends the request again when it reconnects."""
-    requests: queue.Queue[TicketRequest] = queue.Queue()
-    server = make_link(fresh_broker, "server", DeviceRole.server)
-
-    def answer(message: Inbound) -> None:
-        request = decode(message.payload)
-        assert isinstance(request, TicketRequest)
-        requests.put(request)
-        server.publish(
-            server.topics.ticket_reply("kiosk-5"),
-            TicketRejected(request_id=request.id, code="queue_empty", message_th="-", message_en="-"),
-        )
-
-    server.subscribe(server.topics.ticket_request("kiosk-5"), answer)
+    seen: list[TicketRequest] = []
+    server = refusing_server(fresh_broker, "kiosk-5", seen)
     server.start()
     assert server.wait_subscribed(10)
     server.stop(publish_offline=False)  # its session stays: the broker queues requests for it
     replies: queue.Queue[object] = queue.Queue()
     # No resend timer within the test: only the resend at reconnect can bring the request back.
-    kiosk = make_link(
-        fresh_broker, "kiosk-5", DeviceRole.kiosk, outbox_path=tmp_path / "outbox.db", resend_interval_s=600
-    )
-    kiosk.subscribe(kiosk.topics.ticket_reply("kiosk-5"), lambda _m: None)
-    kiosk.on_reply(replies.put)
-    kiosk.start()
+    kiosk = kiosk_with_outbox(fresh_broker, "kiosk-5", tmp_path / "outbox.db", replies, resend_interval_s=600)
     try:
         assert kiosk.wait_subscribed(10)
         request = TicketRequest(service="tax")
@@ -162,12 +159,11 @@ def test_a_request_the_broker_lost_in_a_crash_is_answered(fresh_broker, tmp_path
         assert acknowledged.wait(10), "the broker did not acknowledge the request"
         fresh_broker.kill()
         fresh_broker.start()
-        server = make_link(fresh_broker, "server", DeviceRole.server)
-        server.subscribe(server.topics.ticket_request("kiosk-5"), answer)
+        server = refusing_server(fresh_broker, "kiosk-5", seen)
         server.start()
         reply = replies.get(timeout=30)
         assert isinstance(reply, TicketRejected) and reply.request_id == request.id
-        assert requests.get(timeout=1).id == request.id
+        assert [r.id for r in seen] == [request.id]
         assert kiosk.outbox is not None and kiosk.outbox.pending_count() == 0
     finally:
         kiosk.stop()
@@ -178,27 +174,18 @@ def test_a_driven_link_runs_on_its_callers_thread_and_reconnects(fresh_broker, t
     """As the server's sequencer runs its connections: no network thread, handlers on the thread that
     turns the loop, and a new connection by itself after the broker restarts."""
     handled_on: set[str] = set()
-    server = make_link(fresh_broker, "server", DeviceRole.server, handoff=lambda task: task())
 
-    def answer(message: Inbound) -> None:
+    def inline(task: Callable[[], None]) -> None:
         handled_on.add(threading.current_thread().name)
-        request = decode(message.payload)
-        assert isinstance(request, TicketRequest)
-        server.publish(
-            server.topics.ticket_reply("kiosk-6"),
-            TicketRejected(request_id=request.id, code="queue_empty", message_th="-", message_en="-"),
-        )
+        task()
 
-    server.subscribe(server.topics.ticket_request("kiosk-6"), answer)
+    server = refusing_server(fresh_broker, "kiosk-6", [], handoff=inline)
     loop = LinkLoop([server])
     threads_before = threading.active_count()
     server.start_driven()
     assert threading.active_count() == threads_before, "a driven link starts no thread"
     replies: queue.Queue[object] = queue.Queue()
-    kiosk = make_link(fresh_broker, "kiosk-6", DeviceRole.kiosk, outbox_path=tmp_path / "outbox.db")
-    kiosk.subscribe(kiosk.topics.ticket_reply("kiosk-6"), lambda _m: None)
-    kiosk.on_reply(replies.put)
-    kiosk.start()
+    kiosk = kiosk_with_outbox(fresh_broker, "kiosk-6", tmp_path / "outbox.db", replies)
     try:
         assert loop.run_until(lambda: server.subscribed, 10) and kiosk.wait_subscribed(10)
         for restart in (False, True):
