@@ -488,8 +488,11 @@ class Office:
                 return self._inbox.get(timeout=self._wait_s())
             except queue_module.Empty:
                 return None
-        # Read what the network holds even when work is waiting: it joins this batch.
-        self._network.run_once(0.0 if not self._inbox.empty() else self._wait_s())
+        # Read what the network holds even when work is waiting (it joins this batch), unless a whole
+        # batch is waiting already: what is not read waits in the socket, and behind it in the broker,
+        # so a backlog (a broker handing over a morning's requests) never overflows the inbox.
+        if self._inbox.qsize() < self._max_batch:
+            self._network.run_once(0.0 if not self._inbox.empty() else self._wait_s())
         try:
             return self._inbox.get_nowait()
         except queue_module.Empty:

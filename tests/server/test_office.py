@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -444,6 +445,40 @@ def test_work_from_another_thread_wakes_a_sequencer_waiting_on_the_network(store
 
 
 @pytest.mark.postgres
+class Backlog:
+    """A network holding a broker's backlog of ticket requests: each turn reads a burst into the office."""
+
+    def __init__(self, total: int, burst: int) -> None:
+        self.office: Office | None = None
+        self.left, self.burst = total, burst
+
+    def run_once(self, timeout: float) -> None:
+        assert self.office is not None
+        for _ in range(min(self.burst, self.left)):
+            self.left -= 1
+            self.office.receive(T.ticket_request("kiosk-1"), TicketRequest(service="reg").encode())
+
+    def wake(self) -> None:
+        pass
+
+
+def test_a_backlog_read_from_the_network_never_overflows_the_inbox(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    network = Backlog(total=600, burst=40)
+    o, published, _clock = start_office(store, network=network, inbox_size=60, max_batch=25)
+    network.office = o
+    try:
+        deadline = time.monotonic() + 60
+        while len(published.on(T.ticket_reply("kiosk-1"))) < 600 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        replies = published.on(T.ticket_reply("kiosk-1"))
+    finally:
+        o.stop()
+    assert "inbox full" not in caplog.text
+    assert len(replies) == 600
+
+
 def test_the_sequencer_gets_a_new_connection_when_the_database_drops_its_own(postgres_url: str) -> None:
     store = Store(postgres_url)
     store.migrate()
