@@ -439,7 +439,7 @@ class Office:
     def _offer(self, item: object) -> bool:
         """Into the inbox, waiting while it is full (False if it stays full); wakes a worker that waits on
         the network. The worker itself never waits here: it is the one that empties the inbox (with a
-        network, what it reads comes here, and it reads no more than a burst between batches)."""
+        network, what it reads comes here, and it reads only while less than a batch waits)."""
         try:
             if self._on_worker():
                 self._inbox.put_nowait(item)
