@@ -157,7 +157,6 @@ class Fleet:
     def __init__(
         self, office: BenchOffice, names: list[str], role: DeviceRole, reply_topic: Callable[[str], str]
     ):
-        self.names = names
         self.members: list[_Member] = []
         self._next: NextRequest | None = None
         self._running = False

@@ -94,6 +94,9 @@ class WalCheckpointer:
         self.interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._connection: sqlite3.Connection | None = None
+        """Opened at the first checkpoint and kept: one thread uses it at a time (the checkpointer's,
+        or a caller's while it is not started)."""
 
     @classmethod
     def for_url(cls, url: str, **kwargs: Any) -> WalCheckpointer | None:
@@ -114,14 +117,17 @@ class WalCheckpointer:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def run_once(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint: (busy, frames in the WAL, frames copied into the database file)."""
-        connection = sqlite3.connect(self.database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
-        try:
-            busy, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        finally:
-            connection.close()
+        if self._connection is None:
+            self._connection = sqlite3.connect(
+                self.database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            )
+        busy, frames, copied = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return int(busy), int(frames), int(copied)
 
     def _run(self) -> None:

@@ -83,6 +83,7 @@ def test_the_checkpointer_not_a_commit_copies_the_wal_into_the_database(sqlite_u
         assert frames >= 1500 and copied == frames
         assert database.stat().st_size > size + 1500 * 4000
     finally:
+        checkpointer.stop()
         store.close()
 
 
