@@ -37,10 +37,13 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from common.contract import DecodeFailure, DeviceStatus, Message, Reply, ServerStatus, decode
 from common.outbox import Outbox
+from common.paho_tables import share_property_tables
 from common.topics import Topics
 from common.vocabulary import DeviceRole
 
 log = logging.getLogger(__name__)
+
+share_property_tables()  # before any client exists: paho's per-packet table rebuild (common/paho_tables.py)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
 """The broker keeps a device's subscriptions and queued QoS 1 messages this long while it is away: a
