@@ -30,10 +30,19 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """A reader's checkpoint or a backup can hold the file briefly; ten seconds is far beyond either."""
-WAL_AUTOCHECKPOINT_PAGES = 10_000
-"""The writer's own checkpoint, a safety net only (40 MB of WAL at 4 KiB pages; SQLite's default is
-1,000): the `WalCheckpointer` copies the WAL into the database file from a thread of its own."""
-CHECKPOINT_INTERVAL_S = 1.0
+WAL_AUTOCHECKPOINT_PAGES = 40_000
+"""The writer's own checkpoint (160 MB of WAL at 4 KiB pages; SQLite's default is 1,000): the
+`WalCheckpointer` copies the WAL into the database file from a thread of its own, but SQLite starts the
+WAL file again from its beginning only at a write that finds it all copied. An office pauses between
+requests every few seconds, so its WAL stays small. Under writes without a pause (a benchmark's
+thousands of tickets a second, each about ten pages of WAL) only the writer's own checkpoint starts it
+again, and that commit waits for the copy and the database file's fsync: at 10,000 pages it did so
+twice a second, 25-45 ms each, the longest waits a kiosk saw. At 40,000 pages, every two seconds or
+so, with a quarter of a second's pages left to copy."""
+CHECKPOINT_INTERVAL_S = 0.25
+"""Often enough that each checkpoint's write to the database file is small: a large one held up the
+writer's next fsync behind it on the same disk (at once a second, commits of 10-30 ms several times a
+second). A checkpoint that finds nothing to copy costs a read of the WAL index."""
 
 
 def default_database_url() -> str:
@@ -83,11 +92,12 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
 
 
 class WalCheckpointer:
-    """Copies a SQLite database's WAL into its file from a thread of its own, once a second, so the
-    sequencer's commits never do it. By default the commit that takes the WAL past 1,000 pages copies it
-    all and fsyncs the database file before it returns: at a busy office's rate that was one commit in a
-    hundred or so taking 7-9 ms instead of about 1, the longest wait a kiosk saw. A PASSIVE checkpoint
-    waits for no reader or writer and runs without the GIL (https://www.sqlite.org/wal.html#ckpt)."""
+    """Copies a SQLite database's WAL into its file from a thread of its own, four times a second, so
+    the sequencer's commits seldom do it. By default the commit that takes the WAL past 1,000 pages
+    copies it all and fsyncs the database file before it returns: at a busy office's rate that was one
+    commit in a hundred or so taking 7-9 ms instead of about 1, the longest wait a kiosk saw. A PASSIVE
+    checkpoint waits for no reader or writer and runs without the GIL
+    (https://www.sqlite.org/wal.html#ckpt)."""
 
     def __init__(self, database: Path, *, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
         self.database = database
