@@ -245,6 +245,10 @@ def run(ctx: BenchContext) -> BenchResult:
         "Kiosk outboxes are on tmpfs here (the load generators stand for kiosks with disks of their own); "
         f"on this machine's disk a kiosk's outbox adds p50 {box_p50:.1f} ms, p99 {box_p99:.1f} ms per "
         "ticket (its add and settle commits).",
+        "The benchmark's process does not collect garbage while a level runs (it collects before and "
+        "after): it keeps every answer, and its collector's passes over them were counted as round-trip "
+        "time (15-96 ms each, several a run). The server freezes what start-up made out of its "
+        "collector's reach (`gc.freeze`, server/cli.py).",
         "CPU per ticket: CPU time of the server's process, of Mosquitto and of the benchmark's process "
         "(the kiosks' links) over the ten-kiosk run, divided by its tickets.",
         "The paced row: the same ten kiosks, each starting a request every "
@@ -270,7 +274,12 @@ def run(ctx: BenchContext) -> BenchResult:
         + "The server takes whatever has arrived into one batch and one commit; its time per batch is "
         "Python (decoding each request, the queue, the rows, each reply: paho, pydantic, SQLAlchemy) and "
         "the commit's fsync, and a request that arrives as a batch starts waits for that batch and then "
-        "for its own: the p99 is about two batches. The floor under any server is the responder row, "
+        "for its own: the p99 is about two batches. Beyond that, the longest waits come from the disk: "
+        "the commit that starts SQLite's WAL file again, which first copies what is left of it into the "
+        "database file and fsyncs that (every 40,000 pages, a few seconds at this rate; each ticket "
+        "writes about ten pages), and commits whose fsync waits behind the checkpointer's writes to the "
+        "same disk; and from the server's full garbage collections of the day's tickets (tens of "
+        "thousands here, a few hundred in an office). The floor under any server is the responder row, "
         f"{responder.p50:.2f} / {responder.p99:.2f} ms at {responder.rate:,.0f} tickets/s: the kiosks' "
         "links and the broker alone. Mosquitto saving after every change capped the loop (its row). The "
         "server's fsync is part of every batch: with its database on tmpfs, "
