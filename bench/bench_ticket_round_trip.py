@@ -239,7 +239,9 @@ def run(ctx: BenchContext) -> BenchResult:
         "The kiosks are real kiosk links (`common.link.MqttLink`, each with its outbox and its own MQTT "
         "session, the contract's models both ways), all run from one thread of the benchmark by one "
         "`LinkLoop` (bench/clients.py, `Fleet`), as each kiosk of an office runs its own link on its own "
-        "CPU. Ten links on paho threads of one process wait for each other's GIL instead (the threads "
+        "CPU. In each turn of that loop, the replies that came are read and timed before any kiosk's next "
+        "request is made, so no reply's round trip counts another kiosk's request. Ten links on paho "
+        "threads of one process wait for each other's GIL instead (the threads "
         "row); a probe of bare paho clients through the same broker to a bare responder: 1.8 / 4.1 ms "
         "(p50 / p99) at 4,300 round trips/s from one thread, 6.6 / 16.7 ms from ten threads.",
         "Kiosk outboxes are on tmpfs here (the load generators stand for kiosks with disks of their own); "
