@@ -88,7 +88,9 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        # On the driver's own connection: through SQLAlchemy's execution path, this BEGIN cost the
+        # sequencer about 20 µs a batch, more than the statement itself.
+        connection.connection.dbapi_connection.execute(begin)
 
 
 class WalCheckpointer:
