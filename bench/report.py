@@ -203,8 +203,20 @@ def sqlite_commit_rate(directory: Path | None = None, commits: int = 300) -> flo
     return commits / elapsed
 
 
+def python_loop_s(additions: int = 10_000_000) -> float:
+    """Seconds for a plain Python loop of `additions` additions: how fast this machine runs Python, which
+    bounds most figures here. Machines that report the same CPU model have differed by half in it
+    (shared hosts), so two sections' figures compare only with this beside them."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(additions):
+        total += i
+    return time.perf_counter() - start
+
+
 def machine_info(work_dir: Path | None = None) -> dict[str, str]:
-    """What a figure depends on: cores, memory, CPU, Python, Mosquitto, SQLite, the disk's commit rate."""
+    """What a figure depends on: cores, memory, CPU, Python and its speed, Mosquitto, SQLite, the disk's
+    commit rate."""
     model = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -229,6 +241,7 @@ def machine_info(work_dir: Path | None = None) -> dict[str, str]:
         "RAM": ram,
         "CPU": model,
         "Python": platform.python_version(),
+        "Python speed": f"10 M additions in {python_loop_s():.2f} s",
         "Mosquitto": mosquitto,
         "SQLite": sqlite3.sqlite_version,
         "disk": f"{sqlite_commit_rate(work_dir):,.0f} SQLite commits/s (WAL, synchronous FULL)",
