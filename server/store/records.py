@@ -231,29 +231,39 @@ class StoredReply:
     reply_payload: bytes
 
 
-def _stored_replies(count: int) -> Select[Any]:
-    return select(
-        events_t.c.event_id,
-        events_t.c.type,
-        events_t.c.sender,
-        events_t.c.reply_topic,
-        events_t.c.reply_payload,
-    ).where(events_t.c.event_id.in_([bindparam(f"id{i}") for i in range(count)]))
+def _stored_replies(count: int) -> Callable[[Connection], Select[Any]]:
+    """The builder of the lookup of `count` event ids."""
+
+    def build(_connection: Connection) -> Select[Any]:
+        return select(
+            events_t.c.event_id,
+            events_t.c.type,
+            events_t.c.sender,
+            events_t.c.reply_topic,
+            events_t.c.reply_payload,
+        ).where(events_t.c.event_id.in_([bindparam(f"id{i}") for i in range(count)]))
+
+    return build
+
+
+STORED_REPLIES_CHUNK = 100
+"""Event ids looked up per statement: a batch's lookup is one statement per count of ids up to this,
+each compiled once, so a large batch (up to `MAX_BATCH`, or more if configured) takes a few."""
 
 
 def stored_replies(connection: Connection, event_ids: Collection[str]) -> dict[str, StoredReply]:
     """The stored replies of those event ids that were already applied."""
-    if not event_ids:
-        return {}
-    params = {f"id{i}": event_id for i, event_id in enumerate(event_ids)}
-    # One statement per number of ids (at most a batch's size), compiled the first time it is needed.
-    statement = _driver_statement(
-        connection, f"stored_replies_{len(params)}", lambda _c: _stored_replies(len(params)), tuple(params)
-    )
-    return {
-        event_id: StoredReply(event_id, kind, sender, topic, bytes(payload))
-        for event_id, kind, sender, topic, payload in statement.all(connection, params)
-    }
+    ids = list(event_ids)
+    found: dict[str, StoredReply] = {}
+    for start in range(0, len(ids), STORED_REPLIES_CHUNK):
+        params = {f"id{i}": event_id for i, event_id in enumerate(ids[start : start + STORED_REPLIES_CHUNK])}
+        count = len(params)
+        statement = _driver_statement(
+            connection, f"stored_replies_{count}", _stored_replies(count), tuple(params)
+        )
+        for event_id, kind, sender, topic, payload in statement.all(connection, params):
+            found[event_id] = StoredReply(event_id, kind, sender, topic, bytes(payload))
+    return found
 
 
 def record_events(connection: Connection, replies: Sequence[StoredReply], *, at: dt.datetime) -> int:

@@ -133,6 +133,13 @@ def test_an_event_id_is_applied_once_and_its_reply_kept_byte_for_byte(store: Sto
     with store.engine.begin() as connection:
         assert record_events(connection, [again, other], at=NOON) == 1  # only the new one counts
         assert stored_replies(connection, [event, str(uuid.uuid4())]) == {event: first}
+    # A lookup longer than one statement's share of ids finds what every share holds.
+    many = [StoredReply(str(uuid.uuid4()), "ticket.request", "kiosk-2", topic, b"%d" % i) for i in range(250)]
+    with store.engine.begin() as connection:
+        assert record_events(connection, many, at=NOON) == len(many)
+        unknown = [str(uuid.uuid4()) for _ in range(60)]
+        found = stored_replies(connection, [r.event_id for r in many] + unknown + [event])
+    assert found == {r.event_id: r for r in many} | {event: first}
 
 
 def test_times_come_back_aware_utc_and_rejections_add_up(store: Store) -> None:
