@@ -6,9 +6,9 @@ none commits. Written for SQLite and PostgreSQL alike (REFERENCE.md, "SQLAlchemy
 allocation by an upsert with RETURNING, idempotency by `INSERT … ON CONFLICT DO NOTHING` (the rows it
 inserted counted by the driver's executemany, which sums them on both databases).
 
-The batch's statements (its event lookup, number allocation, tickets, transitions and events) are
-compiled once per dialect and run on the driver's own cursor, in the connection's transaction
-(`_DriverStatement`, `_driver_cursor`)."""
+Every statement of a batch (its event lookup, number allocation, tickets, transitions, events and the
+upserts of counters, presence and rejections) is compiled once per dialect and run on the driver's own
+cursor, in the connection's transaction (`_DriverStatement`, `_driver_cursor`)."""
 
 from __future__ import annotations
 
@@ -60,20 +60,6 @@ def _insert(connection: Connection, table: Table) -> Any:
     if connection.dialect.name == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"database {connection.dialect.name!r} is not supported (SQLite or PostgreSQL)")
-
-
-_BUILT: dict[tuple[str, str], Any] = {}
-
-
-def _statement(connection: Connection, name: str, build: Callable[[Connection], Any]) -> Any:
-    """The sequencer's statements, built once per dialect and run with parameters. Building an upsert
-    (its `excluded` alias, its column collections) cost more than running it: it was a fifth of the
-    CPU of a one-ticket batch."""
-    key = (connection.dialect.name, name)
-    stmt = _BUILT.get(key)
-    if stmt is None:
-        stmt = _BUILT[key] = build(connection)
-    return stmt
 
 
 def _driver_cursor(connection: Connection, sql: str, params: Any, *, many: bool = False) -> Any:
@@ -417,7 +403,7 @@ def save_counters(
     ]
     if not rows:
         return
-    connection.execute(_statement(connection, "save_counters", _save_counters), rows)
+    _run_many(connection, "save_counters", _save_counters, rows)
 
 
 def _save_counters(connection: Connection) -> Any:
@@ -436,7 +422,7 @@ def count_rejections(connection: Connection, counts: Mapping[str, int], *, at: d
     rows = [{"code": code, "count": n, "last_at": at} for code, n in counts.items() if n]
     if not rows:
         return
-    connection.execute(_statement(connection, "count_rejections", _count_rejections), rows)
+    _run_many(connection, "count_rejections", _count_rejections, rows)
 
 
 def _count_rejections(connection: Connection) -> Any:
@@ -457,7 +443,7 @@ def save_presence(connection: Connection, statuses: Iterable[Mapping[str, Any]])
     rows = list(statuses)
     if not rows:
         return
-    connection.execute(_statement(connection, "save_presence", _save_presence), rows)
+    _run_many(connection, "save_presence", _save_presence, rows)
 
 
 def _save_presence(connection: Connection) -> Any:
