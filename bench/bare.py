@@ -1,8 +1,9 @@
-"""Kiosks that cost next to nothing (diagnostic): each a bare MQTT 5 client on a plain socket, written
-for this benchmark only: no paho, no outbox, no pydantic, the request's JSON made by `json.dumps`. All
-of them run from one thread and one `select`. What the server and the broker reach when the load
-generator takes almost none of the two cores: the real kiosk links take several times more CPU per
-ticket than these, on the same cores as the server.
+"""Kiosks that cost little (diagnostic): each a bare MQTT 5 client on a plain socket, written for this
+benchmark only: no paho, no outbox, no pydantic, the request's JSON made by `json.dumps`. All of them
+run from one thread and one `select`. What the server and the broker reach when the load generator
+takes little of the two cores: the real kiosk links take about five times more CPU per ticket than
+these (about 1,000 µs against 180 on a machine that runs 10 M additions in 0.5-0.7 s), on the same
+cores as the server.
 
 Only what a closed loop of ticket requests needs: connect with a password, subscribe to the reply
 topic, publish at QoS 1, acknowledge the replies. Anything unexpected (a refused connection, a refused
