@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bench.harness import BenchOffice
+from broker_config.control import mqtt_string, remaining_length
 from common.topics import Topics
 
 CONNECT, CONNACK, PUBLISH, PUBACK, SUBSCRIBE, SUBACK, DISCONNECT = 1, 2, 3, 4, 8, 9, 14
@@ -34,22 +35,8 @@ class BareProtocolError(RuntimeError):
     """The broker said or did something this closed loop does not expect."""
 
 
-def _string(value: str) -> bytes:
-    data = value.encode()
-    return struct.pack("!H", len(data)) + data
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        digit, value = value % 128, value // 128
-        out.append(digit | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
 def _packet(first_byte: int, body: bytes) -> bytes:
-    return bytes([first_byte]) + _varint(len(body)) + body
+    return bytes([first_byte]) + remaining_length(len(body)) + body
 
 
 def _read_varint(data: bytes, pos: int) -> tuple[int, int] | None:
@@ -155,22 +142,22 @@ def connect(office: BenchOffice, name: str, service: str) -> BareKiosk:
     sock = socket.create_connection((office.host, office.port), timeout=CONNECT_TIMEOUT_S)
     sock.settimeout(None)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    kiosk = BareKiosk(name, sock, _string(topics.ticket_request(name)), service)
+    kiosk = BareKiosk(name, sock, mqtt_string(topics.ticket_request(name)), service)
     flags = 0x80 | 0x40 | 0x02  # user name, password, clean start
     sock.sendall(
         _packet(
             CONNECT << 4,
-            _string("MQTT")
+            mqtt_string("MQTT")
             + bytes([5, flags])
             + struct.pack("!H", KEEPALIVE_S)
             + b"\x00"
-            + _string(f"khiu-{office.site}-{name}-bare")
-            + _string(name)
-            + _string(office.passwords[name]),
+            + mqtt_string(f"khiu-{office.site}-{name}-bare")
+            + mqtt_string(name)
+            + mqtt_string(office.passwords[name]),
         )
     )
     _expect(kiosk, CONNACK, lambda body: body[1], "connection")
-    subscribe = struct.pack("!H", 1) + b"\x00" + _string(topics.ticket_reply(name)) + b"\x01"
+    subscribe = struct.pack("!H", 1) + b"\x00" + mqtt_string(topics.ticket_reply(name)) + b"\x01"
     sock.sendall(_packet(SUBSCRIBE << 4 | 0x02, subscribe))
     _expect(kiosk, SUBACK, _suback_reason, "subscription")
     return kiosk

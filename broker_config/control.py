@@ -57,12 +57,14 @@ def reload_broker(files: BrokerFiles) -> bool:
     return True
 
 
-def _utf8(text: str) -> bytes:
+def mqtt_string(text: str) -> bytes:
+    """An MQTT UTF-8 string: its length in two bytes, then its bytes."""
     raw = text.encode("utf-8")
     return len(raw).to_bytes(2, "big") + raw
 
 
-def _remaining_length(length: int) -> bytes:
+def remaining_length(length: int) -> bytes:
+    """An MQTT packet's remaining length (a variable byte integer)."""
     out = bytearray()
     while True:
         byte, length = length % 128, length // 128
@@ -78,10 +80,10 @@ def try_login(host: str, port: int, username: str, password: str, timeout: float
     """
     client_id = "khiu-probe-" + secrets.token_hex(6)
     flags = 0x80 | 0x40 | 0x02  # username, password, clean session
-    variable = _utf8("MQTT") + bytes([4, flags]) + (10).to_bytes(2, "big")
-    payload = _utf8(client_id) + _utf8(username) + _utf8(password)
+    variable = mqtt_string("MQTT") + bytes([4, flags]) + (10).to_bytes(2, "big")
+    payload = mqtt_string(client_id) + mqtt_string(username) + mqtt_string(password)
     body = variable + payload
-    packet = bytes([0x10]) + _remaining_length(len(body)) + body
+    packet = bytes([0x10]) + remaining_length(len(body)) + body
     with socket.create_connection((host, port), timeout=timeout) as conn:
         conn.sendall(packet)
         reply = b""
