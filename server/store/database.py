@@ -5,7 +5,7 @@ SQLite is set up for durability and one writer (REFERENCE.md, "SQLAlchemy 2.x"):
 a busy timeout, foreign keys on, and `BEGIN IMMEDIATE` for every write transaction so a writer takes the
 lock at the start instead of failing at commit. Readers (reports, the web app) get their own engine with
 a plain deferred `BEGIN`: under WAL they never block the writer. While the server runs, a
-`WalCheckpointer` keeps checkpoints out of the writer's commits."""
+`WalCheckpointer` copies the WAL into the database file in the pauses between the writer's commits."""
 
 from __future__ import annotations
 
@@ -31,18 +31,17 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """A reader's checkpoint or a backup can hold the file briefly; ten seconds is far beyond either."""
 WAL_AUTOCHECKPOINT_PAGES = 40_000
-"""The writer's own checkpoint (160 MB of WAL at 4 KiB pages; SQLite's default is 1,000): the
-`WalCheckpointer` copies the WAL into the database file from a thread of its own, but SQLite starts the
-WAL file again from its beginning only at a write that finds it all copied. An office pauses between
-requests every few seconds, so its WAL stays small. Under writes without a pause (a benchmark's
-thousands of tickets a second, each about ten pages of WAL) only the writer's own checkpoint starts it
-again, and that commit waits for the copy and the database file's fsync: at 10,000 pages it did so
-twice a second, 25-45 ms each, the longest waits a kiosk saw. At 40,000 pages, every two seconds or
-so, with a quarter of a second's pages left to copy."""
+"""The writer's own checkpoint (160 MB of WAL at 4 KiB pages; SQLite's default is 1,000). SQLite starts
+the WAL file again from its beginning only at a write that finds it all copied. An office pauses
+between requests every few seconds, and the `WalCheckpointer` copies it then, so its WAL stays small.
+Under writes without a pause (a benchmark's thousands of tickets a second, each about ten pages of
+WAL) only the writer's own checkpoint copies it and starts it again, and that commit waits for the copy
+and the database file's fsync: at 40,000 pages every two or three seconds, 16-38 ms each (10,000 pages
+made it twice a second, 25-45 ms each). Few long waits cost the round trip's 99th percentile less than
+many short ones: each holds up one request of each kiosk."""
 CHECKPOINT_INTERVAL_S = 0.25
-"""Often enough that each checkpoint's write to the database file is small: a large one held up the
-writer's next fsync behind it on the same disk (at once a second, commits of 10-30 ms several times a
-second). A checkpoint that finds nothing to copy costs a read of the WAL index."""
+"""How often the `WalCheckpointer` looks for a pause in writing (a look is a read of the WAL index):
+a pause that long means no request is waiting on a commit."""
 
 
 def default_database_url() -> str:
@@ -94,12 +93,21 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
 
 
 class WalCheckpointer:
-    """Copies a SQLite database's WAL into its file from a thread of its own, four times a second, so
-    the sequencer's commits seldom do it. By default the commit that takes the WAL past 1,000 pages
-    copies it all and fsyncs the database file before it returns: at a busy office's rate that was one
-    commit in a hundred or so taking 7-9 ms instead of about 1, the longest wait a kiosk saw. A PASSIVE
+    """Copies a SQLite database's WAL into its file from a thread of its own when writing pauses, so the
+    sequencer's commits seldom do it. By default the commit that takes the WAL past 1,000 pages copies
+    it all and fsyncs the database file before it returns: at a busy office's rate that was one commit
+    in a hundred or so taking 7-9 ms instead of about 1, the longest wait a kiosk saw. A PASSIVE
     checkpoint waits for no reader or writer and runs without the GIL
-    (https://www.sqlite.org/wal.html#ckpt)."""
+    (https://www.sqlite.org/wal.html#ckpt).
+
+    It looks four times a second and checkpoints only when something was committed since its last
+    checkpoint and nothing since its last look: an office pauses between requests every few seconds,
+    so its WAL is copied while nobody waits. Copying while the sequencer commits is not free even from
+    another thread: the checkpoint's fsync of the database file and the commit's fsync of the WAL
+    queue on the same disk. Under writes without a pause (a benchmark), copying four times a second
+    made one commit in about 200 take over 4 ms (ten kiosks' round trip, 2-core machine: 31-36 slow
+    commits in 20 s against 14-18 when it waits for a pause; docs/benchmarks.md); the writer's own
+    checkpoint at `WAL_AUTOCHECKPOINT_PAGES` bounds the WAL then."""
 
     def __init__(self, database: Path, *, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
         self.database = database
@@ -109,6 +117,10 @@ class WalCheckpointer:
         self._connection: sqlite3.Connection | None = None
         """Opened at the first checkpoint and kept: one thread uses it at a time (the checkpointer's,
         or a caller's while it is not started)."""
+        self._seen: int | None = None
+        """`PRAGMA data_version` at the last look: it changes with every commit of another connection."""
+        self._checkpointed: int | None = None
+        """`PRAGMA data_version` when the last checkpoint started."""
 
     @classmethod
     def for_url(cls, url: str, **kwargs: Any) -> WalCheckpointer | None:
@@ -135,17 +147,31 @@ class WalCheckpointer:
 
     def run_once(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint: (busy, frames in the WAL, frames copied into the database file)."""
+        busy, frames, copied = self._connect().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(busy), int(frames), int(copied)
+
+    def tick(self) -> bool:
+        """One look at the database: checkpoint if something was written since the last checkpoint and
+        nothing since the last look. True when it checkpointed."""
+        version = self._connect().execute("PRAGMA data_version").fetchone()[0]
+        writing, self._seen = version != self._seen, version
+        if writing or version == self._checkpointed:
+            return False
+        self.run_once()
+        self._checkpointed = version
+        return True
+
+    def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
             self._connection = sqlite3.connect(
                 self.database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, check_same_thread=False
             )
-        busy, frames, copied = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        return int(busy), int(frames), int(copied)
+        return self._connection
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             try:
-                self.run_once()
+                self.tick()
             except sqlite3.Error as exc:  # the writer's safety net still checkpoints meanwhile
                 log.warning("WAL checkpoint of %s failed: %s", self.database, exc)
 

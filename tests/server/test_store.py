@@ -87,6 +87,37 @@ def test_the_checkpointer_not_a_commit_copies_the_wal_into_the_database(sqlite_u
         store.close()
 
 
+def test_the_checkpointer_copies_the_wal_only_when_writing_pauses(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    store.migrate()
+    checkpointer = WalCheckpointer.for_url(sqlite_url)
+    assert checkpointer is not None
+    database = checkpointer.database
+
+    def write() -> None:
+        with store.engine.begin() as connection:
+            record_events(
+                connection,
+                [StoredReply(str(uuid.uuid4()), "t", "kiosk-1", None, bytes(4000)) for _ in range(25)],
+                at=NOON,
+            )
+
+    try:
+        assert not checkpointer.tick(), "the first look has nothing to compare with"
+        assert checkpointer.tick(), "the migrations' writes, then a pause: copied"
+        size = database.stat().st_size
+        for _ in range(3):
+            write()
+            assert not checkpointer.tick(), "copied while commits were coming"
+        assert database.stat().st_size == size
+        assert checkpointer.tick(), "a look with no commit since the last one"
+        assert database.stat().st_size > size + 75 * 4000
+        assert not checkpointer.tick(), "nothing written since the last checkpoint"
+    finally:
+        checkpointer.stop()
+        store.close()
+
+
 def test_numbers_are_gapless_from_eight_concurrent_writers(store: Store) -> None:
     per_thread, threads = 25, 8
     errors: list[BaseException] = []
