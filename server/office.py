@@ -122,6 +122,9 @@ class Network(Protocol):
     def wake(self) -> None:
         """End the worker's wait (any thread)."""
 
+    def corked(self) -> contextlib.AbstractContextManager[None]:
+        """Within it, what the connections write goes out together at its end (on the worker)."""
+
 
 class OfficeBusy(Exception):
     """The sequencer's inbox stayed full: try again shortly."""
@@ -999,9 +1002,10 @@ class Office:
     def _after_commit(self, batch: _Batch) -> None:
         """Replies first (a kiosk is waiting), then announcements and the retained states that changed
         (held back while their interval runs); Futures last."""
-        for outgoing in batch.outgoing:
-            if outgoing.topic is not None:
-                self._safe_publish(outgoing.topic, outgoing.payload, False)
+        with self._network.corked() if self._network is not None else contextlib.nullcontext():
+            for outgoing in batch.outgoing:
+                if outgoing.topic is not None:
+                    self._safe_publish(outgoing.topic, outgoing.payload, False)
         now = batch.now
         for call in batch.calls:
             self._remember_call(RecentCall(call.number, call.counter, call.service, call.at))

@@ -4,6 +4,7 @@ survive exceptions, and requests that survive a broker crash."""
 from __future__ import annotations
 
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -254,3 +255,29 @@ def test_a_request_made_as_the_connection_comes_up_is_sent_once(fresh_broker, tm
     finally:
         kiosk.stop()
         server.stop()
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_CORK"), reason="TCP_CORK is Linux's")
+def test_what_a_driven_link_writes_while_corked_goes_out_at_the_end(broker) -> None:  # type: ignore[no-untyped-def]
+    """The sequencer sends a batch's replies together: held back while corked (the kernel holds a
+    partial segment up to 200 ms), sent when the block ends."""
+    got: queue.Queue[bytes] = queue.Queue()
+    display = make_link(broker, "display-2", DeviceRole.display)
+    display.subscribe(display.topics.board_call(), lambda m: got.put(m.payload))
+    server = make_link(broker, "server", DeviceRole.server, handoff=lambda task: task())
+    loop = LinkLoop([server])
+    server.start_driven()
+    try:
+        display.start()
+        assert display.wait_subscribed(10) and loop.run_until(lambda: server.connected, 10)
+        with loop.corked():
+            server.publish_raw(server.topics.board_call(), b"first")
+            server.publish_raw(server.topics.board_call(), b"second")
+            with pytest.raises(queue.Empty):
+                got.get(timeout=0.1)
+        assert loop.run_until(lambda: got.qsize() == 2, 10)
+        assert [got.get_nowait(), got.get_nowait()] == [b"first", b"second"]
+    finally:
+        display.stop()
+        server.stop()
+        loop.close()

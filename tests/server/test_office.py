@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -460,6 +461,9 @@ class Backlog:
 
     def wake(self) -> None:
         pass
+
+    def corked(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
 
 def test_a_backlog_read_from_the_network_never_overflows_the_inbox(
