@@ -151,14 +151,17 @@ class WalCheckpointer:
         return int(busy), int(frames), int(copied)
 
     def tick(self) -> bool:
-        """One look at the database: checkpoint if something was written since the last checkpoint and
-        nothing since the last look. True when it checkpointed."""
+        """One look at the database: checkpoint if something was written since the last complete
+        checkpoint and nothing since the last look. True when it checkpointed. A checkpoint that could
+        not copy everything (a reader still on an older snapshot, a report say) is tried again at the
+        next look."""
         version = self._connect().execute("PRAGMA data_version").fetchone()[0]
         writing, self._seen = version != self._seen, version
         if writing or version == self._checkpointed:
             return False
-        self.run_once()
-        self._checkpointed = version
+        busy, frames, copied = self.run_once()
+        if not busy and copied == frames:
+            self._checkpointed = version
         return True
 
     def _connect(self) -> sqlite3.Connection:

@@ -4,6 +4,7 @@ numbers under concurrency, idempotent event ids."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
@@ -113,6 +114,19 @@ def test_the_checkpointer_copies_the_wal_only_when_writing_pauses(sqlite_url: st
         assert checkpointer.tick(), "a look with no commit since the last one"
         assert database.stat().st_size > size + 75 * 4000
         assert not checkpointer.tick(), "nothing written since the last checkpoint"
+        # A reader on an older snapshot keeps the newer frames from being copied: looked at again.
+        reader = sqlite3.connect(database, isolation_level=None)
+        try:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM processed_events").fetchone()
+            write()
+            assert not checkpointer.tick()
+            assert checkpointer.tick() and checkpointer.tick(), "a copy held back is tried at every look"
+            reader.execute("COMMIT")
+        finally:
+            reader.close()
+        assert checkpointer.tick()
+        assert not checkpointer.tick(), "everything was copied once the reader had gone"
     finally:
         checkpointer.stop()
         store.close()
