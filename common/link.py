@@ -583,13 +583,14 @@ class LinkLoop:
         self._wake_w.close()
 
     @contextlib.contextmanager
-    def corked(self) -> Iterator[None]:
-        """Hold back what the links write until the end of the block, then send it in as few TCP
-        segments as the kernel can (Linux's TCP_CORK; elsewhere a no-op). Each packet paho writes is a
-        send of its own, and on loopback each segment's delivery (and the broker's wake-up to read it) is
-        paid by the sender: a batch's replies, or the acknowledgements of what one turn read, go out
-        together instead."""
-        corked = [sock for sock in self._sockets() if _set_cork(sock, True)]
+    def corked(self, sockets: Sequence[Any] | None = None) -> Iterator[None]:
+        """Hold back what the links write (or only those of `sockets`) until the end of the block, then
+        send it in as few TCP segments as the kernel can (Linux's TCP_CORK; elsewhere a no-op). Each
+        packet paho writes is a send of its own, and on loopback each segment's delivery (and the
+        broker's wake-up to read it) is paid by the sender: a batch's replies, or the acknowledgements
+        of what one turn read, go out together instead."""
+        chosen = self._sockets() if sockets is None else sockets
+        corked = [sock for sock in chosen if _set_cork(sock, True)]
         try:
             yield
         finally:
@@ -627,7 +628,9 @@ class LinkLoop:
         if self._wake_r in readable:
             with contextlib.suppress(OSError):
                 self._wake_r.recv(4096)
-        with self.corked():  # the acknowledgements of what this turn reads go out together
+        # The acknowledgements of what this turn reads go out together (a turn that read nothing,
+        # a tick, sets no socket option).
+        with self.corked([sock for sock in by_socket if sock in readable or _buffered(sock)]):
             for sock, link in by_socket.items():
                 try:
                     if sock in readable or _buffered(sock):

@@ -1002,7 +1002,8 @@ class Office:
     def _after_commit(self, batch: _Batch) -> None:
         """Replies first (a kiosk is waiting), then announcements and the retained states that changed
         (held back while their interval runs); Futures last."""
-        with self._network.corked() if self._network is not None else contextlib.nullcontext():
+        network = self._network if any(o.topic is not None for o in batch.outgoing) else None
+        with network.corked() if network is not None else contextlib.nullcontext():
             for outgoing in batch.outgoing:
                 if outgoing.topic is not None:
                     self._safe_publish(outgoing.topic, outgoing.payload, False)
