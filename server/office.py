@@ -1112,10 +1112,7 @@ class Office:
     def _refresh_catalog(self, now: dt.datetime, *, force: bool = False) -> None:
         """Republish the catalog when a service starts or stops taking tickets (hours, cap, holiday)."""
         availability = self.queue.service_availability(now)
-        key = (
-            self.queue.business_date,
-            tuple(sorted((c, a.accepting, a.code) for c, a in availability.items())),
-        )
+        key = (self.queue.business_date, tuple((c, a.accepting, a.code) for c, a in availability.items()))
         if not force and key == self._availability_key:
             return
         self._availability_key = key

@@ -160,9 +160,17 @@ class OfficeQueue:
         rule = self.services.get(service)
         if rule is None:
             return Availability(False, "unknown_service")
+        return self._availability(service, rule, now.astimezone(self.rules.tz))
+
+    def service_availability(self, now: dt.datetime) -> dict[str, Availability]:
+        """Every service's availability (the catalog's `accepting` and closed reasons); the server asks
+        after every batch, so the local time is worked out once for all services."""
+        local = now.astimezone(self.rules.tz)
+        return {code: self._availability(code, rule, local) for code, rule in self.services.items()}
+
+    def _availability(self, service: str, rule: ServiceRule, local: dt.datetime) -> Availability:
         if not rule.enabled:
             return Availability(False, "service_disabled")
-        local = now.astimezone(self.rules.tz)
         day = local.date()
         calendar = self.rules.calendar
         if calendar.is_holiday(day):
@@ -176,10 +184,6 @@ class OfficeQueue:
         ] >= MAX_SEQUENCE:
             return Availability(False, "daily_cap_reached")
         return Availability(True)
-
-    def service_availability(self, now: dt.datetime) -> dict[str, Availability]:
-        """Every service's availability (the catalog's `accepting` and closed reasons)."""
-        return {code: self.availability(code, now) for code in self.services}
 
     def expected_service_minutes(self, service: str) -> float:
         """Median of the last N service times of `service`, or the default when there are none."""
