@@ -61,6 +61,7 @@ from common.contract import (
 from common.thaidate import business_date
 from common.topics import Topics, parse_inbound
 from common.vocabulary import CounterAction, DeviceRole, Outcome, TicketState
+from server.diskspace import storage_full
 from server.engine import Call, Effects, OfficeQueue, QueueError, Ticket, Transition
 from server.rules import new_queue
 from server.store import Store, records
@@ -518,10 +519,19 @@ class Office:
             self._roll_over_if_new_day(batch)
             self._apply(items, batch)
             self._write(batch)
-        except Exception:
-            log.exception(
-                "batch of %d request(s) failed: rebuilding the queue and retrying one by one", len(items)
-            )
+        except Exception as error:
+            if storage_full(error):  # not a fault of the code: no traceback, and say what to do
+                log.error(
+                    "the database cannot grow, its disk is full (%s, %s): requests are answered "
+                    "internal_error until space is freed; retrying %d one by one",
+                    error,
+                    self.store.describe(),
+                    len(items),
+                )
+            else:
+                log.exception(
+                    "batch of %d request(s) failed: rebuilding the queue and retrying one by one", len(items)
+                )
             self._rebuild()
             for item in items:
                 single = _Batch(now=now)
@@ -529,8 +539,11 @@ class Office:
                     self._roll_over_if_new_day(single)
                     self._apply([item], single)
                     self._write(single)
-                except Exception:
-                    log.exception("request failed on its own: answering internal_error")
+                except Exception as single_error:
+                    if storage_full(single_error):
+                        log.debug("request refused: the database's disk is full")
+                    else:
+                        log.exception("request failed on its own: answering internal_error")
                     self._rebuild()
                     self._fail(item, now)
                     continue

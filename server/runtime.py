@@ -38,6 +38,8 @@ from common.link import (
 from common.paths import data_dir, write_private_file
 from common.topics import Topics
 from common.vocabulary import DeviceRole
+from server.diskspace import database_folder, disks
+from server.diskspace import describe as describe_space
 from server.office import Office
 from server.store import Store
 from server.store.database import WalCheckpointer
@@ -231,11 +233,27 @@ class ServerRuntime:
             " (TLS)" if self.settings.tls_ca else "",
             self.store.describe(),
         )
+        self._warn_if_disk_low()
         if self._web_app is not None:
             app = self._web_app(self.office)
             self._web = _WebServer(app, self.settings.http_host, self.settings.http_port)
             self._web.start()
             log.info("web app on http://%s:%s", self.settings.http_host, self._web.port)
+
+    def _warn_if_disk_low(self) -> None:
+        """At start, in the log: a disk the server writes to that is nearly full (the dashboard says it
+        too, for as long as it lasts)."""
+        folders = [self.settings.data_dir]
+        database = database_folder(self.settings.database_url)
+        if database is not None:
+            folders.append(database)
+        for space in disks(folders):
+            if space.low():
+                log.warning(
+                    "the disk of %s is nearly full (%s): when it is full, no ticket can be issued",
+                    space.path,
+                    describe_space(space),
+                )
 
     def _clean_lane_sessions(self) -> None:
         """Before any lane subscribes: end the sessions of the lanes this server does not run and, when

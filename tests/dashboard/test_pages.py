@@ -5,6 +5,7 @@ file."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import io
 import re
@@ -112,6 +113,23 @@ def test_today_counts_the_morning(manager: TestClient, office: Office, clock: Cl
     page = manager.get("/dashboard").text
     assert "กระดาษหมด" in page, "the kiosk's empty printer shows"
     assert "รออยู่ขณะนี้" in page
+
+
+def test_today_warns_while_the_servers_disk_is_nearly_full(
+    manager: TestClient, app: FastAPI, tmp_path: Path
+) -> None:
+    """Before a full disk stops the queue, the manager is told on the live part of the today page (the
+    web folder's disk here: the test's database is on the same one, so it is named once)."""
+    warning = "ดิสก์ของเซิร์ฟเวอร์ใกล้เต็ม"
+    assert manager.get("/dashboard").status_code == 200  # the dashboard is made at its first page
+    dashboard = app.state.dashboard
+    dashboard.settings = dataclasses.replace(dashboard.settings, disk_low_bytes=0)
+    assert warning not in manager.get("/dashboard").text
+    dashboard.settings = dataclasses.replace(dashboard.settings, disk_low_bytes=10**18)
+    live = manager.get("/dashboard/today.json").json()["html"]
+    assert live.count(warning) == 1, live
+    assert f"({tmp_path})" in html.unescape(live), "the folder whose disk it is"
+    assert re.search(r"เหลือว่าง \d+\.\d GB จาก \d+\.\d GB", live)
 
 
 def test_today_json_does_not_eat_the_next_pages_message(admin: TestClient) -> None:

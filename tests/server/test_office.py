@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -464,6 +465,47 @@ class Backlog:
 
     def corked(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
+
+
+def test_a_full_disk_refuses_tickets_plainly_and_the_numbers_go_on_once_there_is_room(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database cannot grow (SQLite's max_page_count stands in for a full SD card): every request
+    that does not fit is answered internal_error, the log says why in a line instead of a traceback per
+    request, and once there is room the numbers go on without a gap: nothing half-written stayed."""
+    store = Store(sqlite_url)
+    store.migrate()
+    o, _published, _clock = start_office(store)
+
+    def cap(pages: int | None) -> None:
+        def run(connection: Any) -> None:
+            raw = connection.connection.dbapi_connection
+            (count,) = raw.execute("PRAGMA page_count").fetchone()
+            raw.execute(f"PRAGMA max_page_count={pages or count}")
+
+        o.call(run).result(timeout=30)
+
+    try:
+        first = take(o)
+        cap(None)  # no page more than it has now
+        with caplog.at_level(logging.INFO, logger="server.office"):
+            futures = [o.submit(TicketRequest(service="reg"), sender="kiosk-1") for _ in range(40)]
+            replies = [f.result(timeout=60) for f in futures]
+        refused = [r for r in replies if isinstance(r, TicketRejected)]
+        issued = [r for r in replies if isinstance(r, TicketIssued)]
+        assert len(refused) + len(issued) == 40
+        assert len(refused) >= 30, "a few may fit in the last pages' free space, not forty"
+        assert {r.code for r in refused} == {"internal_error"}
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert errors and all("its disk is full" in r.getMessage() for r in errors)
+        assert not any(r.exc_info for r in errors), "a full disk is not a bug: no traceback"
+        cap(1_073_741_823)
+        after = take(o)
+    finally:
+        o.stop()
+        store.close()
+    numbers = [first.number, *(r.number for r in issued), after.number]
+    assert [int(n[1:]) for n in numbers] == list(range(1, len(numbers) + 1)), numbers
 
 
 def test_a_backlog_read_from_the_network_never_overflows_the_inbox(

@@ -4,6 +4,7 @@ a display that comes late, resends, and every kind of bad payload."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -242,6 +243,25 @@ def test_a_clean_stop_says_offline(broker: Any, db_url: str, tmp_path: Path) -> 
         watcher.wait(lambda: decode(watcher.on(T.server_status())[-1]).online is False)  # type: ignore[union-attr]
     finally:
         watcher.close()
+
+
+def test_the_server_says_at_start_when_its_disk_is_nearly_full(
+    broker: Any,
+    sqlite_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr("server.diskspace.LOW_FREE_BYTES", 10**18)  # any disk is nearly full
+    runtime = ServerRuntime(server_settings(broker, sqlite_url, tmp_path))
+    with caplog.at_level(logging.WARNING, logger="server.runtime"):
+        runtime.start()
+    runtime.stop()
+    warnings = [r.getMessage() for r in caplog.records if "is nearly full" in r.getMessage()]
+    assert len(warnings) == 1, "the data folder and the database share the test's disk: named once"
+    assert (
+        warnings[0].startswith(f"the disk of {tmp_path} is nearly full (") and " GB free of " in warnings[0]
+    )
 
 
 def test_counter_result_names_the_ticket(broker: Any, server: ServerRuntime) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 
 from broker_config.files import BrokerFiles
 from common.config import OfficeConfig
+from server.diskspace import LOW_FREE_BYTES
 from server.reports import queries
 from server.reports.model import Period, Report
 from server.web.accounts import reader_for
@@ -59,6 +60,8 @@ class DashboardSettings:
     """The longest date range the range report computes (a year and a bit)."""
     late_cases_shown: int = 30
     """Late cases listed on a page (every one is in the exports)."""
+    disk_low_bytes: int = LOW_FREE_BYTES
+    """The today page warns when a disk the server writes to has less than this free."""
 
     @property
     def broker_files(self) -> BrokerFiles:

@@ -66,6 +66,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "devices_offline_n": ("อุปกรณ์ออฟไลน์ {n} เครื่อง", "Devices offline: {n}"),
     "printer_problem_n": ("เครื่องพิมพ์มีปัญหา {n} เครื่อง", "Printers needing attention: {n}"),
     "overdue_cases_n": ("เรื่องส่งต่อเกินกำหนด {n} เรื่อง", "Forwarded cases overdue: {n}"),
+    "disk_low": (
+        "ดิสก์ของเซิร์ฟเวอร์ใกล้เต็ม เหลือว่าง {free} GB จาก {total} GB ({folder}): ถ้าเต็มจะออกบัตรคิวไม่ได้",
+        "The server's disk is nearly full, {free} GB free of {total} GB ({folder}): when it is full, "
+        "no ticket can be issued",
+    ),
     "see_today_report": ("ดูรายงานละเอียดของวันนี้", "Today's full report"),
     "hour_chart_today": ("บัตรคิวตามช่วงเวลา วันนี้", "Tickets by hour, today"),
     # printer states

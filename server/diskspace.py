@@ -1,0 +1,93 @@
+"""Free space where the server writes: its data folder (web keys, broker files, backups, logs) and, on
+SQLite, the database file's disk. An office server is often a Raspberry Pi on a 16-32 GB card that
+also keeps the nightly backups, and a full disk stops the queue: the database cannot grow, so every
+request is answered `internal_error` until space is freed (nothing half-written stays: a refused
+request is not stored, and the sequencer carries on by itself once there is room). The manager's
+dashboard says so while there is still time (`LOW_FREE_BYTES`), and the log says plainly why requests
+fail."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+
+LOW_FREE_BYTES = 1 << 30
+"""Below 1 GiB free the dashboard warns: weeks of an office's database and logs, a few nightly backups."""
+
+SQLITE_FULL = 13
+"""SQLite's result code for a database that could not grow (https://www.sqlite.org/rescode.html#full)."""
+POSTGRES_DISK_FULL = "53100"
+"""PostgreSQL's SQLSTATE `disk_full`."""
+
+
+@dataclass(frozen=True, slots=True)
+class DiskSpace:
+    """The filesystem holding `path`."""
+
+    path: Path
+    free: int
+    total: int
+
+    def low(self, threshold: int | None = None) -> bool:
+        """Less than `threshold` free (`LOW_FREE_BYTES` when not given)."""
+        return self.free < (LOW_FREE_BYTES if threshold is None else threshold)
+
+
+def disks(paths: Iterable[Path]) -> list[DiskSpace]:
+    """Each filesystem under `paths` once (the first path that names it), measured where the path is or,
+    when it does not exist yet, at its nearest existing parent. One that cannot be read is left out."""
+    seen: set[int] = set()
+    found: list[DiskSpace] = []
+    for path in paths:
+        existing = next((p for p in (path, *path.parents) if p.exists()), None)
+        if existing is None:
+            continue
+        try:
+            device = os.stat(existing).st_dev
+            usage = shutil.disk_usage(existing)
+        except OSError:
+            continue
+        if device in seen:
+            continue
+        seen.add(device)
+        found.append(DiskSpace(path, usage.free, usage.total))
+    return found
+
+
+def database_folder(url: str | URL) -> Path | None:
+    """The folder of a SQLite database file; None for PostgreSQL or an in-memory database."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database).resolve().parent
+
+
+def storage_full(error: BaseException) -> bool:
+    """True when `error`, or what it wraps, is the database saying it could not grow: SQLite's
+    SQLITE_FULL, PostgreSQL's disk_full."""
+    pending: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, sqlite3.Error) and getattr(current, "sqlite_errorcode", None) == SQLITE_FULL:
+            return True
+        if getattr(current, "sqlstate", None) == POSTGRES_DISK_FULL:
+            return True
+        orig = getattr(current, "orig", None)  # SQLAlchemy's wrapper of a driver's error
+        pending += [orig if isinstance(orig, BaseException) else None, current.__cause__, current.__context__]
+    return False
+
+
+def describe(space: DiskSpace) -> str:
+    """`0.8 GB free of 29.1 GB` (decimal gigabytes, as a card's label counts them)."""
+    return f"{space.free / 1e9:.1f} GB free of {space.total / 1e9:.1f} GB"
