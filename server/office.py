@@ -58,7 +58,7 @@ from common.contract import (
     rejection_text,
     utcnow,
 )
-from common.thaidate import business_date
+from common.thaidate import business_date, to_local
 from common.topics import Topics, parse_inbound
 from common.vocabulary import CounterAction, DeviceRole, Outcome, TicketState
 from server.diskspace import storage_full
@@ -103,6 +103,14 @@ second is below what anyone watching a board notices."""
 RECENT_CALLS = records.RECENT_CALLS
 KIOSK_CLOCK_SKEW = dt.timedelta(minutes=10)
 """An offline ticket stamped further ahead than this says the kiosk's clock is wrong: logged."""
+CLOCK_STEP = dt.timedelta(minutes=2)
+"""The server's clock moving this much more, or less, than the time that passed between two batches was
+set, not run, and that is logged: the business date, every issue time and every wait follow this clock.
+A Raspberry Pi has no clock of its own: until it finds a time server it runs from the time it saved
+when it stopped (fake-hwclock), and a morning numbered under yesterday's date is closed, its waiting
+tickets with it, when the clock is put right (docs/operations.md, "The server's clock")."""
+_ELAPSED_CLOCK = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
+"""Time that passed, suspend included (Linux): a machine woken in the morning did not have its clock set."""
 
 REQUEST_TYPES: dict[str, tuple[type[Message], ...]] = {
     "ticket.request": (TicketRequest,),
@@ -263,6 +271,8 @@ class Office:
         self._inbox: queue_module.Queue[object] = queue_module.Queue(maxsize=inbox_size)
         self._network = network
         self._writer: Connection | None = None
+        self._clock_seen: tuple[dt.datetime, float] | None = None
+        """The clock and the time elapsed (`_ELAPSED_CLOCK`) at the last batch."""
         """The sequencer's database connection (opened at its first transaction)."""
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
@@ -514,6 +524,7 @@ class Office:
     def _process(self, items: list[_Item]) -> None:
         """One batch: apply, commit, then publish. On failure: rebuild and apply one by one."""
         now = self._clock()
+        self._notice_clock_step(now)
         batch = _Batch(now=now)
         try:
             self._roll_over_if_new_day(batch)
@@ -552,6 +563,26 @@ class Office:
         self._after_commit(batch)
         self.batches += 1
         self.requests += len(items)
+
+    def _notice_clock_step(self, now: dt.datetime) -> None:
+        """Log when the clock was set (`CLOCK_STEP`) since the last batch, so a morning that ended early
+        can be explained."""
+        elapsed = time.clock_gettime(_ELAPSED_CLOCK)
+        seen, self._clock_seen = self._clock_seen, (now, elapsed)
+        if seen is None:
+            return
+        expected = seen[0] + dt.timedelta(seconds=elapsed - seen[1])
+        step = now - expected
+        if abs(step) < CLOCK_STEP:
+            return
+        log.warning(
+            "the server's clock was set %s by %s (from %s to %s): the business date, issue times and "
+            'waits follow this clock; keep it synchronised (docs/operations.md, "The server\'s clock")',
+            "forward" if step > dt.timedelta(0) else "back",
+            dt.timedelta(seconds=round(abs(step).total_seconds())),
+            to_local(expected).isoformat(timespec="seconds"),
+            to_local(now).isoformat(timespec="seconds"),
+        )
 
     def _apply(self, items: list[_Item], batch: _Batch) -> None:
         """Decode and apply every item into the batch (nothing is written yet)."""

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -465,6 +466,35 @@ class Backlog:
 
     def corked(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
+
+
+def test_a_clock_set_forward_overnight_is_logged_and_closes_the_day(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Raspberry Pi without a clock of its own starts on the time it saved the evening before and is
+    put right when it finds a time server: the jump closes the business day, so it must be in the log;
+    a clock that merely ran must not fill it."""
+    o, _published, clock = start_office(store)
+    try:
+        with caplog.at_level(logging.INFO, logger="server.office"):
+            take(o)
+            clock.advance(seconds=50)  # a small correction, under CLOCK_STEP: not worth a line
+            take(o)
+            assert "clock was set" not in caplog.text
+            clock.advance(hours=15, minutes=30)
+            after = take(o)
+    finally:
+        o.stop()
+    steps = [r.getMessage() for r in caplog.records if "clock was set" in r.getMessage()]
+    assert len(steps) == 1, steps
+    # The step is what the clock moved beyond the time that passed (a tick or two of the sequencer).
+    assert re.match(
+        r"the server's clock was set forward by 15:(30:00|29:5\d) "
+        r"\(from 2026-11-26T09:00:5\d\+07:00 to 2026-11-27T00:30:50\+07:00\)",
+        steps[0],
+    ), steps[0]
+    assert "business day 2026-11-26 closed" in caplog.text
+    assert after.number.endswith("001"), "the next morning numbers afresh"
 
 
 def test_a_full_disk_refuses_tickets_plainly_and_the_numbers_go_on_once_there_is_room(
