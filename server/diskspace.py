@@ -17,8 +17,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-LOW_FREE_BYTES = 1 << 30
-"""Below 1 GiB free the dashboard warns: weeks of an office's database and logs, a few nightly backups."""
+LOW_FREE_BYTES = 1_000_000_000
+"""Below 1 GB free the dashboard warns: weeks of an office's database and logs, a few nightly backups."""
 
 SQLITE_FULL = 13
 """SQLite's result code for a database that could not grow (https://www.sqlite.org/rescode.html#full)."""

@@ -271,9 +271,9 @@ class Office:
         self._inbox: queue_module.Queue[object] = queue_module.Queue(maxsize=inbox_size)
         self._network = network
         self._writer: Connection | None = None
+        """The sequencer's database connection (opened at its first transaction)."""
         self._clock_seen: tuple[dt.datetime, float] | None = None
         """The clock and the time elapsed (`_ELAPSED_CLOCK`) at the last batch."""
-        """The sequencer's database connection (opened at its first transaction)."""
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
         self._kiosk_series = {
