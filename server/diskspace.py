@@ -20,8 +20,6 @@ from sqlalchemy.engine import URL, make_url
 LOW_FREE_BYTES = 1_000_000_000
 """Below 1 GB free the dashboard warns: weeks of an office's database and logs, a few nightly backups."""
 
-SQLITE_FULL = 13
-"""SQLite's result code for a database that could not grow (https://www.sqlite.org/rescode.html#full)."""
 POSTGRES_DISK_FULL = "53100"
 """PostgreSQL's SQLSTATE `disk_full`."""
 
@@ -69,6 +67,15 @@ def database_folder(url: str | URL) -> Path | None:
     return Path(database).resolve().parent
 
 
+def server_disks(data_dir: Path, database_url: str | URL) -> list[DiskSpace]:
+    """The disks the server writes to: its data folder's and, on SQLite, the database file's."""
+    folders = [data_dir]
+    database = database_folder(database_url)
+    if database is not None:
+        folders.append(database)
+    return disks(folders)
+
+
 def storage_full(error: BaseException) -> bool:
     """True when `error`, or what it wraps, is the database saying it could not grow: SQLite's
     SQLITE_FULL, PostgreSQL's disk_full."""
@@ -79,7 +86,10 @@ def storage_full(error: BaseException) -> bool:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, sqlite3.Error) and getattr(current, "sqlite_errorcode", None) == SQLITE_FULL:
+        if (
+            isinstance(current, sqlite3.Error)
+            and getattr(current, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        ):
             return True
         if getattr(current, "sqlstate", None) == POSTGRES_DISK_FULL:
             return True

@@ -38,8 +38,8 @@ from common.link import (
 from common.paths import data_dir, write_private_file
 from common.topics import Topics
 from common.vocabulary import DeviceRole
-from server.diskspace import database_folder, disks
 from server.diskspace import describe as describe_space
+from server.diskspace import server_disks
 from server.office import Office
 from server.store import Store
 from server.store.database import WalCheckpointer
@@ -243,11 +243,7 @@ class ServerRuntime:
     def _warn_if_disk_low(self) -> None:
         """At start, in the log: a disk the server writes to that is nearly full (the dashboard says it
         too, for as long as it lasts)."""
-        folders = [self.settings.data_dir]
-        database = database_folder(self.settings.database_url)
-        if database is not None:
-            folders.append(database)
-        for space in disks(folders):
+        for space in server_disks(self.settings.data_dir, self.settings.database_url):
             if space.low():
                 log.warning(
                     "the disk of %s is nearly full (%s): when it is full, no ticket can be issued",

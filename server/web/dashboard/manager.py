@@ -14,7 +14,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from common.config import OfficeConfig
 from common.thaidate import fiscal_quarter, to_local
 from common.vocabulary import DeviceRole, Lang, PrinterState
-from server.diskspace import DiskSpace, database_folder, disks
+from server.diskspace import server_disks
 from server.reports.export_csv import report_csv_zip
 from server.reports.export_pdf import report_pdf
 from server.reports.export_xlsx import report_xlsx
@@ -92,16 +92,6 @@ def device_lines(config: OfficeConfig, records: OfficeRecords, lang: Lang) -> li
     return lines
 
 
-def low_disks(web: WebContext, threshold: int) -> list[DiskSpace]:
-    """Each disk the server writes to that has less than `threshold` free: its data folder's and, on
-    SQLite, the database's."""
-    folders = [web.settings.web_dir.parent]
-    database = database_folder(web.office.engine.url)
-    if database is not None:
-        folders.append(database)
-    return [d for d in disks(folders) if d.low(threshold)]
-
-
 def _today_context(request: Request, dashboard: Dashboard) -> dict[str, Any]:
     web = _web(request)
     config = web.office.config
@@ -124,7 +114,11 @@ def _today_context(request: Request, dashboard: Dashboard) -> dict[str, Any]:
         "counter_names": {c.id: (c.name_th if lang is Lang.th else c.name_en) for c in config.counters},
         "longest_any": longest,
         "devices": devices,
-        "disks_low": low_disks(web, dashboard.settings.disk_low_bytes),
+        "disks_low": [
+            d
+            for d in server_disks(web.settings.web_dir.parent, web.office.engine.url)
+            if d.low(dashboard.settings.disk_low_bytes)
+        ],
         "devices_offline": sum(1 for d in devices if d.online is False),
         "printer_problems": sum(1 for d in devices if d.printer_problem),
         "counters_open": sum(1 for c in queue.counters if c.open),
