@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import io
 import json
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
+from server.diskspace import storage_full
 from server.retention import AdminError, audit_cli, common_options, config_path, database_url, use_data_dir
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,15 @@ ALLOWED_FOLDERS = ("database/", "broker/", "config/", "web/")
 MAX_SMALL_FILE = 16 * 1024 * 1024
 """Any member but the database is a few KiB: a huge one means the archive is not ours."""
 CHUNK = 1024 * 1024
+BACKUP_CREATED = "backup.create"
+BACKUP_FAILED = "backup.failed"
+"""The audit log's actions of `khiu admin backup`: the archive's name, or why it failed."""
+FAILURE_KEPT = 600
+"""Characters of a failure's message kept in the audit log."""
+KEEP_FREE_BYTES = 200_000_000
+"""What a backup leaves free on the disk it writes to, at the least: the office keeps issuing tickets
+while it runs, and on a Raspberry Pi the archives share the SD card with the database. 200 MB is weeks of
+a busy office's database growth and logs, time to notice the today page's warning and copy archives off."""
 
 
 class BackupError(AdminError):
@@ -319,6 +330,49 @@ def postgres_facts(url: str, schema: str | None) -> dict[str, int]:
         return _pg_tables(connection, schema or target.schema)
 
 
+def _pg_size(url: str) -> int:
+    """Bytes of the URL's schema on the PostgreSQL server, indexes included: more than its dump takes."""
+    target = PgTarget.of(url)
+    with _pg_connect(target) as connection:
+        schema = target.schema or connection.execute("SELECT current_schema()").fetchone()[0]
+        row = connection.execute(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+            (schema,),
+        ).fetchone()
+        return int(row[0])
+
+
+def space_needed(url: str) -> int:
+    """An upper bound of what a backup of the database at `url` writes before its temporary copy is
+    deleted: the copy (SQLite's pages, at most its file and WAL; or the dump, at most the schema's
+    size) and the compressed archive, at most as big again."""
+    from server.store.database import is_sqlite
+
+    if is_sqlite(url):
+        path = _sqlite_path(url)
+        wal = path.with_name(path.name + "-wal")
+        size = sum(p.stat().st_size for p in (path, wal) if p.is_file())
+    else:
+        size = _pg_size(url)
+    return 2 * size
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.0f} MB"
+
+
+def _check_space(to_dir: Path, need: int, keep_free: int) -> None:
+    free = shutil.disk_usage(to_dir).free
+    if free - need < keep_free:
+        raise BackupError(
+            f"ที่ว่างในดิสก์ไม่พอสำหรับสำรองข้อมูล / not enough free space for a backup in {to_dir}: "
+            f"it needs up to {_mb(need)}, {_mb(free)} is free, and a backup leaves {_mb(keep_free)} for "
+            "the queue. Copy old archives off the machine and delete them, or give --to a folder on "
+            "another disk. Nothing was written."
+        )
+
+
 # ------------------------------------------------------------------------------------------------ backup
 
 
@@ -355,14 +409,20 @@ def backup(
     to_dir: Path,
     keep: int = DEFAULT_KEEP,
     now: dt.datetime | None = None,
+    keep_free: int = KEEP_FREE_BYTES,
 ) -> BackupResult:
     """Write one archive of the office into `to_dir` (made owner-only); delete the oldest archives of the
-    same office beyond `keep` (0 keeps all). Safe while the server runs."""
-    from server.store.database import is_sqlite
-
+    same office beyond `keep` (0 keeps all). Safe while the server runs. Refused before anything is
+    written when it could leave less than `keep_free` bytes free on the disk of `to_dir`; a disk that
+    fills all the same (something else writing) leaves no partial archive."""
     now = now or dt.datetime.now(dt.UTC)
     site = _site_of(config)
-    to_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        to_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise BackupError(
+            f"ไม่สามารถเขียนไฟล์สำรองใน {to_dir} / cannot write backups to {to_dir}: {exc.strerror or exc}"
+        ) from exc
     files: dict[str, bytes] = {}
     for name, source in _broker_members(data_dir):
         files[name] = source.read_bytes()
@@ -371,6 +431,27 @@ def backup(
     secret = data_dir / "web" / "secret.key"
     if secret.is_file():
         files["web/secret.key"] = secret.read_bytes()
+    _check_space(to_dir, space_needed(url) + sum(map(len, files.values())), keep_free)
+    try:
+        path, manifest = _archive(url, to_dir, site, now, files)
+    except (OSError, sqlite3.Error) as exc:
+        if not ((isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or storage_full(exc)):
+            raise
+        raise BackupError(
+            f"ดิสก์เต็มระหว่างสำรองข้อมูล / the disk of {to_dir} filled up during the backup: no archive "
+            "was kept and its temporary files are deleted. Free space and back up again."
+        ) from exc
+    removed = _rotate(to_dir, site, keep) if keep > 0 else []
+    log.info("backup of %s written to %s (%d files, %s)", site, path, len(manifest.files), manifest.database)
+    return BackupResult(path, manifest, removed)
+
+
+def _archive(
+    url: str, to_dir: Path, site: str, now: dt.datetime, files: dict[str, bytes]
+) -> tuple[Path, Manifest]:
+    """The database copied beside `files` into one archive in `to_dir`; its temporary copy deleted."""
+    from server.store.database import is_sqlite
+
     with tempfile.TemporaryDirectory(prefix=".khiu-backup-", dir=to_dir) as work:
         if is_sqlite(url):
             database, member = Path(work) / "khiu.db", SQLITE_MEMBER
@@ -395,9 +476,7 @@ def backup(
         )
         path = to_dir / f"{ARCHIVE_PREFIX}{site}-{_stamp(now)}{ARCHIVE_SUFFIX}"
         _write_archive(path, manifest, files, (member, database))
-    removed = _rotate(to_dir, site, keep) if keep > 0 else []
-    log.info("backup of %s written to %s (%d files, %s)", site, path, len(listed), kind)
-    return BackupResult(path, manifest, removed)
+    return path, manifest
 
 
 def _write_archive(
@@ -826,11 +905,13 @@ def run_backup(args: argparse.Namespace) -> int:
         )
         engine = open_existing(url)
         try:
-            audit_cli(engine, "backup.create", result.path.name)
+            audit_cli(engine, BACKUP_CREATED, result.path.name)
         finally:
             engine.dispose()
     except AdminError as exc:
         sys.stderr.write(f"khiu: {exc}\n")
+        if isinstance(exc, BackupError):
+            _record_failure(database_url(args), str(exc))
         return 1
     counts = result.manifest.tables
     sys.stdout.write(
@@ -842,6 +923,23 @@ def run_backup(args: argparse.Namespace) -> int:
     for path in result.removed:
         sys.stdout.write(f"  ลบไฟล์สำรองเก่า / old backup deleted: {path.name}\n")
     return 0
+
+
+def _record_failure(url: str, reason: str) -> None:
+    """A failed backup in the audit log, where the manager's today page finds it (the nightly timer's
+    journal is read by nobody). Not when the database itself cannot be opened: that is said already."""
+    from server.retention import open_existing
+
+    try:
+        engine = open_existing(url)
+    except AdminError:
+        return
+    try:
+        audit_cli(engine, BACKUP_FAILED, reason[:FAILURE_KEPT])
+    except Exception as exc:  # the backup's own message is what matters; this one goes to the journal
+        sys.stderr.write(f"khiu: the failure could not be recorded in the audit log: {exc}\n")
+    finally:
+        engine.dispose()
 
 
 def run_restore(args: argparse.Namespace) -> int:

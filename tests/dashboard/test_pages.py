@@ -6,6 +6,7 @@ file."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import html
 import io
 import re
@@ -22,6 +23,7 @@ from fastapi.testclient import TestClient
 
 from broker_config.devices import list_devices
 from broker_config.files import BrokerFiles
+from common.cli import main
 from common.config import load_config
 from server.office import Office
 from server.web.accounts import Role
@@ -130,6 +132,46 @@ def test_today_warns_while_the_servers_disk_is_nearly_full(
     assert live.count(warning) == 1, live
     assert f"({tmp_path})" in html.unescape(live), "the folder whose disk it is"
     assert re.search(r"เหลือว่าง \d+\.\d GB จาก \d+\.\d GB", live)
+
+
+def test_today_says_when_backups_fail_or_stop(
+    manager: TestClient,
+    users: dict[Role, str],
+    clock: Clock,
+    tmp_path: Path,
+    office_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The nightly backup's outcome reaches the manager: `khiu admin backup` records each archive and
+    each failure in the audit log, and the today page reads them (the command stamps the real time)."""
+    monkeypatch.setenv("KHIU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KHIU_DATABASE_URL", f"sqlite:///{tmp_path / 'office.db'}")
+    monkeypatch.setenv("KHIU_CONFIG", str(office_file))
+    clock.now = dt.datetime.now(dt.UTC)
+    log_in(manager, users[Role.manager])  # days after the first login (the fixture's, at T0)
+
+    def alerts() -> str:
+        live = html.unescape(manager.get("/dashboard/today.json").json()["html"])
+        found = re.search(r'<div class="alerts".*?</div>', live, re.S)
+        return found.group(0) if found else ""
+
+    assert "ไม่มีการสำรองข้อมูลตั้งแต่" in alerts(), "the office is days old and was never backed up"
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the backups should go")
+    assert main(["admin", "backup", "--to", str(blocked)]) == 1
+    assert "cannot write backups to" in capsys.readouterr().err
+    shown = alerts()
+    assert "สำรองข้อมูลไม่สำเร็จ" in shown and f"cannot write backups to {blocked}" in shown, shown
+
+    assert main(["admin", "backup", "--to", str(tmp_path / "backups")]) == 0
+    assert "สำรองข้อมูล" not in alerts(), "a backup that worked clears the alert"
+
+    clock.advance(hours=37)
+    log_in(manager, users[Role.manager])
+    shown = alerts()
+    assert "สำรองข้อมูลครั้งล่าสุดเมื่อ" in shown and "ควรสำรองทุกคืน" in shown, shown
 
 
 def test_today_json_does_not_eat_the_next_pages_message(admin: TestClient) -> None:

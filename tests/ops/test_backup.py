@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
 from common.cli import main
 from common.contract import TicketIssued, TicketRequest
@@ -27,6 +29,7 @@ from server.backup import (
     backup,
     restore,
     server_running,
+    space_needed,
     verify,
 )
 from server.store import Store
@@ -246,6 +249,36 @@ def test_old_archives_are_rotated(office_files: OfficeFiles) -> None:
     left = sorted(p.name for p in (files.data_dir / "b").iterdir())
     assert left == [made[2].path.name, made[3].path.name]
     assert made[3].removed == [made[1].path]
+
+
+def test_a_backup_that_would_leave_the_disk_too_full_is_refused_before_writing(
+    office_files: OfficeFiles,
+) -> None:
+    """The archives share the disk with the database: a backup must not take the room the queue needs.
+    It is refused, with what it needs and what is free, before a byte is written (on SQLite and
+    PostgreSQL alike: the need is measured from the database)."""
+    files = office_files
+    to_dir = files.data_dir / "b"
+    to_dir.mkdir()
+    need = space_needed(files.url)
+    assert need > 0
+    if files.url.startswith("sqlite"):
+        database = Path(str(make_url(files.url).database))
+        assert need >= 2 * database.stat().st_size, "the copy, then the archive"
+    free = shutil.disk_usage(to_dir).free
+    with pytest.raises(BackupError, match=r"not enough free space .* it needs up to [\d,]+ MB") as refused:
+        backup(
+            url=files.url,
+            data_dir=files.data_dir,
+            config=files.config,
+            to_dir=to_dir,
+            keep_free=free - need // 2,
+        )
+    assert "ที่ว่างในดิสก์ไม่พอ" in str(refused.value)
+    assert list(to_dir.iterdir()) == [], "nothing written, no temporary folder left"
+
+    made = backup(url=files.url, data_dir=files.data_dir, config=files.config, to_dir=to_dir, keep_free=0)
+    assert made.path.stat().st_size < need, "the estimate bounds what a backup writes"
 
 
 def test_postgres_restores_into_a_dropped_schema(office_files: OfficeFiles) -> None:

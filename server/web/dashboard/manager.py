@@ -119,6 +119,7 @@ def _today_context(request: Request, dashboard: Dashboard) -> dict[str, Any]:
             for d in server_disks(web.settings.web_dir.parent, web.office.engine.url)
             if d.low(dashboard.settings.disk_low_bytes)
         ],
+        "backup": dashboard.backup_alert(now=now),
         "devices_offline": sum(1 for d in devices if d.online is False),
         "printer_problems": sum(1 for d in devices if d.printer_problem),
         "counters_open": sum(1 for c in queue.counters if c.open),

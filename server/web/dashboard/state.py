@@ -35,6 +35,7 @@ from server.reports import queries
 from server.reports.model import Period, Report
 from server.web.accounts import reader_for
 from server.web.context import WebContext
+from server.web.dashboard.backups import BackupAlert, backup_alert
 from server.web.dashboard.jobs import ExportJobs
 from server.web.dashboard.live import LiveQueue, live_queue
 from server.web.dashboard.officefile import OfficeFile
@@ -146,6 +147,11 @@ class Dashboard:
         """Devices and overdue cases, from the database."""
         with self.read_engine.connect() as connection, connection.begin():
             return queries.office_records(connection, today=today)
+
+    def backup_alert(self, *, now: dt.datetime) -> BackupAlert | None:
+        """What the today page says of the office's backups, from the audit log."""
+        with self.read_engine.connect() as connection, connection.begin():
+            return backup_alert(connection, now=now)
 
     def live_queue(self, web: WebContext) -> LiveQueue:
         """The queue now, from the sequencer: every counter's panel, asked for all at once."""

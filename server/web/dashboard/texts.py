@@ -71,6 +71,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The server's disk is nearly full, {free} GB free of {total} GB ({folder}): when it is full, "
         "no ticket can be issued",
     ),
+    "backup_failed": ("สำรองข้อมูลไม่สำเร็จ ({when})", "The backup failed ({when})"),
+    "backup_overdue": (
+        "สำรองข้อมูลครั้งล่าสุดเมื่อ {when}: ควรสำรองทุกคืน",
+        "The last backup was made {when}: there should be one every night",
+    ),
+    "backup_none": (
+        "ไม่มีการสำรองข้อมูลตั้งแต่ {when}: ควรสำรองทุกคืน",
+        "No backup made since {when}: there should be one every night",
+    ),
     "see_today_report": ("ดูรายงานละเอียดของวันนี้", "Today's full report"),
     "hour_chart_today": ("บัตรคิวตามช่วงเวลา วันนี้", "Tickets by hour, today"),
     # printer states
