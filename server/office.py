@@ -68,6 +68,7 @@ from server.store import Store, records
 from server.views import (
     CaseStatus,
     CaseView,
+    ClockStep,
     CounterPanel,
     RecentCall,
     board_state_message,
@@ -110,6 +111,8 @@ A Raspberry Pi has no clock of its own: until it finds a time server it runs fro
 when it stopped (fake-hwclock), and a morning numbered under yesterday's date is closed, its waiting
 tickets with it, when the clock is put right (docs/operations.md, "The server's clock")."""
 _ELAPSED_CLOCK = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
+CLOCK_STEPS_KEPT = 20
+"""The latest clock steps kept for the manager's today page (in memory: a step is news for the day)."""
 """Time that passed, suspend included (Linux): a machine woken in the morning did not have its clock set."""
 
 REQUEST_TYPES: dict[str, tuple[type[Message], ...]] = {
@@ -250,6 +253,7 @@ class Office:
         *,
         publish: Publish | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        elapsed: Callable[[], float] | None = None,
         set_server_status: Callable[[ServerStatus], None] | None = None,
         version: str = "",
         max_batch: int = MAX_BATCH,
@@ -263,6 +267,9 @@ class Office:
         self.topics = Topics(config.office.id)
         self._publish = publish or (lambda topic, payload, retain: None)
         self._clock = clock
+        self._elapsed = elapsed or (lambda: time.clock_gettime(_ELAPSED_CLOCK))
+        """Seconds on a clock that runs and is never set: what `clock` should have moved by between two
+        batches (a test that moves its `clock` by hand says how much time that was)."""
         self._set_server_status = set_server_status
         self.version = version
         self._max_batch = max_batch
@@ -273,6 +280,9 @@ class Office:
         self._writer: Connection | None = None
         """The sequencer's database connection (opened at its first transaction)."""
         self._clock_seen: tuple[dt.datetime, float] | None = None
+        self.clock_steps: deque[ClockStep] = deque(maxlen=CLOCK_STEPS_KEPT)
+        """The latest steps of the server's clock, oldest first (appended by the sequencer; copy it with
+        `list()` to read it from another thread)."""
         """The clock and the time elapsed (`_ELAPSED_CLOCK`) at the last batch."""
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
@@ -567,7 +577,7 @@ class Office:
     def _notice_clock_step(self, now: dt.datetime) -> None:
         """Log when the clock was set (`CLOCK_STEP`) since the last batch, so a morning that ended early
         can be explained."""
-        elapsed = time.clock_gettime(_ELAPSED_CLOCK)
+        elapsed = self._elapsed()
         seen, self._clock_seen = self._clock_seen, (now, elapsed)
         if seen is None:
             return
@@ -575,6 +585,7 @@ class Office:
         step = now - expected
         if abs(step) < CLOCK_STEP:
             return
+        self.clock_steps.append(ClockStep(at=now, was=expected))
         log.warning(
             "the server's clock was set %s by %s (from %s to %s): the business date, issue times and "
             'waits follow this clock; keep it synchronised (docs/operations.md, "The server\'s clock")',

@@ -254,3 +254,15 @@ def board_state_message(
         waiting=waiting,
         kiosks_offline=sorted(kiosks_offline),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ClockStep:
+    """The server's clock set by `step` (negative: back) just before `at`, when it read `was`."""
+
+    at: dt.datetime
+    was: dt.datetime
+
+    @property
+    def step(self) -> dt.timedelta:
+        return self.at - self.was

@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 
 from common.config import OfficeConfig
 from common.contract import CounterCommand, CounterRejected, CounterResult
-from server.views import CaseStatus, CaseView, CounterPanel
+from server.views import CaseStatus, CaseView, ClockStep, CounterPanel
 
-__all__ = ["CaseStatus", "CaseView", "ConsoleOffice", "CounterPanel", "CounterReply"]
+__all__ = ["CaseStatus", "CaseView", "ClockStep", "ConsoleOffice", "CounterPanel", "CounterReply"]
 
 CounterReply = CounterResult | CounterRejected
 
@@ -34,6 +34,11 @@ class ConsoleOffice(Protocol):
     def engine(self) -> Engine:
         """The store's writer engine: the web app keeps its users, sessions and audit log there (it writes,
         so on SQLite it needs the engine whose transactions begin IMMEDIATE)."""
+        ...
+
+    @property
+    def clock_steps(self) -> Sequence[ClockStep]:
+        """The latest times the server's clock was set, oldest first (copy it with `list()`)."""
         ...
 
     def counter_command(self, counter: str, command: CounterCommand) -> Future[CounterReply]:

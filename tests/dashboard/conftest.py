@@ -46,7 +46,7 @@ def clock() -> Clock:
 def office(tmp_path: Path, office_config: OfficeConfig, clock: Clock) -> Iterator[Office]:
     store = Store(f"sqlite:///{tmp_path / 'office.db'}")
     store.migrate()
-    office = Office(office_config, store, clock=clock)
+    office = Office(office_config, store, clock=clock, elapsed=clock.elapsed)
     office.start()
     yield office
     office.stop()

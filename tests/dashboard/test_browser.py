@@ -39,7 +39,7 @@ def office(tmp_path: Path, office_config: OfficeConfig, clock: Clock) -> Iterato
     store = Store(f"sqlite:///{tmp_path / 'office.db'}")
     store.migrate()
     generate_history(store.engine, office_config, HISTORY, today=dt.date(2026, 11, 26))
-    office = Office(office_config, store, clock=clock)
+    office = Office(office_config, store, clock=clock, elapsed=clock.elapsed)
     office.start()
     yield office
     office.stop()

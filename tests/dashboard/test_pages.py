@@ -25,8 +25,11 @@ from broker_config.devices import list_devices
 from broker_config.files import BrokerFiles
 from common.cli import main
 from common.config import load_config
+from common.contract import TicketIssued, TicketRequest
+from common.vocabulary import Lang
 from server.office import Office
 from server.web.accounts import Role
+from server.web.dashboard.manager import _clock_step_text
 from server.web.security import Access
 from tests.dashboard.office_day import play_morning
 from tests.dashboard.routes import DASHBOARD_ROUTES
@@ -172,6 +175,53 @@ def test_today_says_when_backups_fail_or_stop(
     log_in(manager, users[Role.manager])
     shown = alerts()
     assert "สำรองข้อมูลครั้งล่าสุดเมื่อ" in shown and "ควรสำรองทุกคืน" in shown, shown
+
+
+def test_today_says_when_the_servers_clock_was_set(
+    manager: TestClient, users: dict[Role, str], office: Office, clock: Clock
+) -> None:
+    """A Raspberry Pi starts on yesterday evening's time until it finds a time server: when the clock is
+    put right, the morning's tickets carry wrong times (and were numbered on yesterday's business day).
+    The manager is told on the today page, in the office's local time, for the rest of that day; a
+    clock that merely runs says nothing."""
+
+    def take() -> None:
+        reply = office.issue_ticket(TicketRequest(service="elderly-allowance"), check_hours=False).result(30)
+        assert isinstance(reply, TicketIssued)
+
+    def live() -> str:
+        log_in(manager, users[Role.manager])  # hours later: a new session
+        return html.unescape(manager.get("/dashboard/today.json").json()["html"])
+
+    shown = "นาฬิกาของเครื่องแม่ข่ายถูกปรับ"
+    take()
+    clock.advance(hours=3)
+    take()
+    assert shown not in live()
+
+    clock.now += dt.timedelta(hours=15, minutes=30)  # set, not run
+    take()
+    page = live()
+    assert re.search(
+        r"นาฬิกาของเครื่องแม่ข่ายถูกปรับไปข้างหน้า 15 ชั่วโมง (30|29) นาที เมื่อ 27 พ\.ย\. 69 03:3\d "
+        r"\(ก่อนหน้านั้นแสดง 26 พ\.ย\. 69 12:0\d\)",
+        page,
+    ), page
+    assert "ครั้ง)" not in page, "one step, no count"
+    (step,) = office.clock_steps
+    assert re.match(
+        r"The server's clock was set forward by 15 h (30|29) min at 27 Nov 2026 03:3\d",
+        _clock_step_text(step, Lang.en),
+    )
+
+    clock.now -= dt.timedelta(minutes=5)
+    take()
+    page = live()
+    assert page.count(shown) == 1 and "ย้อนหลัง 5 นาที" in page and "(วันนี้ปรับแล้ว 2 ครั้ง)" in page, page
+
+    clock.advance(days=1)
+    take()
+    assert shown not in live(), "news for its own day only"
 
 
 def test_today_json_does_not_eat_the_next_pages_message(admin: TestClient) -> None:

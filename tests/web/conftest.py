@@ -24,16 +24,24 @@ T0 = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)  # 09:00 in Bangkok, a Thurs
 
 
 class Clock:
-    """The web app's clock, moved by hand."""
+    """The web app's clock, moved by hand: `advance` is time passing (its `elapsed` moves too), setting
+    `now` is the clock being set (the office logs it and the today page shows it)."""
 
     def __init__(self, start: dt.datetime = T0) -> None:
         self.now = start
+        self._elapsed = 0.0
 
     def __call__(self) -> dt.datetime:
         return self.now
 
     def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
+        step = dt.timedelta(**delta)
+        self.now += step
+        self._elapsed += step.total_seconds()
+
+    def elapsed(self) -> float:
+        """Seconds passed since the start (an `Office`'s `elapsed`)."""
+        return self._elapsed
 
 
 def cheap_hasher() -> PasswordHasher:
@@ -56,7 +64,7 @@ def office(tmp_path: Path, office_config: OfficeConfig, clock: Clock) -> Iterato
     """The real sequencer on a fresh SQLite file, its clock in the test's hands."""
     store = Store(f"sqlite:///{tmp_path / 'office.db'}")
     store.migrate()
-    office = Office(office_config, store, clock=clock)
+    office = Office(office_config, store, clock=clock, elapsed=clock.elapsed)
     office.start()
     yield office
     office.stop()

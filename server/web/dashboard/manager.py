@@ -12,7 +12,7 @@ from fastapi import Form, HTTPException, Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from common.config import OfficeConfig
-from common.thaidate import fiscal_quarter, to_local
+from common.thaidate import fiscal_quarter, format_en_date, format_thai_date, to_local
 from common.vocabulary import DeviceRole, Lang, PrinterState
 from server.diskspace import server_disks
 from server.reports.export_csv import report_csv_zip
@@ -27,6 +27,7 @@ from server.web.dashboard.jobs import ExportFile, ExportJob, JobState, TooManyEx
 from server.web.dashboard.live import LiveQueue
 from server.web.dashboard.state import STATIC_DIR, Dashboard, dashboard_of
 from server.web.dashboard.texts import text
+from server.web.port import ClockStep
 from server.web.security import Access, guarded_router, visitor
 
 logger = logging.getLogger(__name__)
@@ -120,12 +121,51 @@ def _today_context(request: Request, dashboard: Dashboard) -> dict[str, Any]:
             if d.low(dashboard.settings.disk_low_bytes)
         ],
         "backup": dashboard.backup_alert(now=now),
+        "clock_step": _clock_steps_text(
+            [step for step in list(web.office.clock_steps) if to_local(step.at).date() == today], lang
+        ),
         "devices_offline": sum(1 for d in devices if d.online is False),
         "printer_problems": sum(1 for d in devices if d.printer_problem),
         "counters_open": sum(1 for c in queue.counters if c.open),
         "hour_chart": views.hour_chart(report.by_hour, text("hour_chart_today", lang)),
         "poll_seconds": web.settings.poll_seconds * POLL_FACTOR,
     }
+
+
+def _clock_step_text(step: ClockStep, lang: Lang) -> str:
+    """`The server's clock was set forward by 15 h 30 min at 08:32 (it read 26 Nov 2026 17:02) ...`."""
+    minutes = round(abs(step.step).total_seconds() / 60)
+    hours, minutes = divmod(minutes, 60)
+    unit_h, unit_m = ("ชั่วโมง", "นาที") if lang is Lang.th else ("h", "min")
+    by = " ".join(
+        [
+            *([f"{hours} {unit_h}"] if hours else []),
+            *([f"{minutes} {unit_m}"] if minutes or not hours else []),
+        ]
+    )
+    direction = "forward" if step.step > dt.timedelta(0) else "back"
+
+    def moment(at: dt.datetime) -> str:
+        local = to_local(at)
+        day = format_thai_date(local.date(), short=True) if lang is Lang.th else format_en_date(local.date())
+        return f"{day} {local:%H:%M}"
+
+    return text(
+        "clock_set",
+        lang,
+        direction=text(f"clock_{direction}", lang),
+        by=by,
+        when=moment(step.at),
+        was=moment(step.was),
+    )
+
+
+def _clock_steps_text(steps: list[ClockStep], lang: Lang) -> str | None:
+    """The latest of today's clock steps, and how many there were when more than one."""
+    if not steps:
+        return None
+    latest = _clock_step_text(steps[-1], lang)
+    return latest if len(steps) == 1 else f"{latest} {text('clock_steps_today', lang, n=len(steps))}"
 
 
 @manager.get("/dashboard")

@@ -80,6 +80,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "ไม่มีการสำรองข้อมูลตั้งแต่ {when}: ควรสำรองทุกคืน",
         "No backup made since {when}: there should be one every night",
     ),
+    "clock_set": (
+        "นาฬิกาของเครื่องแม่ข่ายถูกปรับ{direction} {by} เมื่อ {when} (ก่อนหน้านั้นแสดง {was}): "
+        "เวลาของบัตรคิวก่อนหน้านั้นอาจคลาดเคลื่อน ควรให้เครื่องตั้งเวลาอัตโนมัติ",
+        "The server's clock was set {direction} by {by} at {when} (it read {was}): the times of tickets "
+        "before then may be wrong; the server should set its clock automatically",
+    ),
+    "clock_steps_today": ("(วันนี้ปรับแล้ว {n} ครั้ง)", "({n} times today)"),
+    "clock_forward": ("ไปข้างหน้า", "forward"),
+    "clock_back": ("ย้อนหลัง", "back"),
     "see_today_report": ("ดูรายงานละเอียดของวันนี้", "Today's full report"),
     "hour_chart_today": ("บัตรคิวตามช่วงเวลา วันนี้", "Tickets by hour, today"),
     # printer states
