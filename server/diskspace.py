@@ -8,17 +8,24 @@ fail."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+log = logging.getLogger(__name__)
+
 LOW_FREE_BYTES = 1_000_000_000
 """Below 1 GB free the dashboard warns: weeks of an office's database and logs, a few nightly backups."""
+
+WATCH_INTERVAL_S = 600.0
+"""How often the running server looks at its disks: a card fills over days, not minutes."""
 
 POSTGRES_DISK_FULL = "53100"
 """PostgreSQL's SQLSTATE `disk_full`."""
@@ -101,3 +108,59 @@ def storage_full(error: BaseException) -> bool:
 def describe(space: DiskSpace) -> str:
     """`0.8 GB free of 29.1 GB` (decimal gigabytes, as a card's label counts them)."""
     return f"{space.free / 1e9:.1f} GB free of {space.total / 1e9:.1f} GB"
+
+
+class DiskWatch:
+    """The server's log on its disks: a warning when one has less than `threshold` free (at start, and
+    once when it gets there while the server runs) and a line when it has room again. The today page
+    says it too, but only to a manager who opens it."""
+
+    def __init__(
+        self,
+        measure: Callable[[], list[DiskSpace]],
+        *,
+        threshold: int | None = None,
+        interval_s: float = WATCH_INTERVAL_S,
+    ) -> None:
+        self._measure = measure
+        self.threshold = threshold
+        """None: `LOW_FREE_BYTES`."""
+        self._interval_s = interval_s
+        self._low: set[Path] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def check(self) -> list[DiskSpace]:
+        """Measure now; log what changed since the last look. The disks that are low."""
+        low = [space for space in self._measure() if space.low(self.threshold)]
+        for space in low:
+            if space.path not in self._low:
+                log.warning(
+                    "the disk of %s is nearly full (%s): when it is full, no ticket can be issued",
+                    space.path,
+                    describe(space),
+                )
+        for path in self._low - {space.path for space in low}:
+            log.info("the disk of %s has room again", path)
+        self._low = {space.path for space in low}
+        return low
+
+    def start(self) -> None:
+        """`check` now, then every `interval_s` on a thread of its own until `stop`."""
+        self.check()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="disk-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            try:
+                self.check()
+            except Exception:  # a look that failed is not worth stopping the server for
+                log.exception("could not measure the server's disks")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

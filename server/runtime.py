@@ -38,8 +38,7 @@ from common.link import (
 from common.paths import data_dir, write_private_file
 from common.topics import Topics
 from common.vocabulary import DeviceRole
-from server.diskspace import describe as describe_space
-from server.diskspace import server_disks
+from server.diskspace import DiskWatch, server_disks
 from server.office import Office
 from server.store import Store
 from server.store.database import WalCheckpointer
@@ -131,6 +130,7 @@ class ServerRuntime:
         self.version = khiu_version()
         self.store = Store(settings.database_url)
         self.checkpointer = WalCheckpointer.for_url(settings.database_url)
+        self.disk_watch = DiskWatch(lambda: server_disks(settings.data_dir, settings.database_url))
         config = settings.config
         self.link = self._connection(settings.mqtt_client_id)
         self.lanes = [
@@ -233,23 +233,12 @@ class ServerRuntime:
             " (TLS)" if self.settings.tls_ca else "",
             self.store.describe(),
         )
-        self._warn_if_disk_low()
+        self.disk_watch.start()
         if self._web_app is not None:
             app = self._web_app(self.office)
             self._web = _WebServer(app, self.settings.http_host, self.settings.http_port)
             self._web.start()
             log.info("web app on http://%s:%s", self.settings.http_host, self._web.port)
-
-    def _warn_if_disk_low(self) -> None:
-        """At start, in the log: a disk the server writes to that is nearly full (the dashboard says it
-        too, for as long as it lasts)."""
-        for space in server_disks(self.settings.data_dir, self.settings.database_url):
-            if space.low():
-                log.warning(
-                    "the disk of %s is nearly full (%s): when it is full, no ticket can be issued",
-                    space.path,
-                    describe_space(space),
-                )
 
     def _clean_lane_sessions(self) -> None:
         """Before any lane subscribes: end the sessions of the lanes this server does not run and, when
@@ -306,6 +295,7 @@ class ServerRuntime:
         self.network.close()
         if self.checkpointer is not None:
             self.checkpointer.stop()
+        self.disk_watch.stop()
         self.store.close()
         log.info("server stopped")
 

@@ -1,8 +1,10 @@
-"""Telling a full disk from other database errors, and measuring each disk once."""
+"""Telling a full disk from other database errors, measuring each disk once, and watching them."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
 from pathlib import Path
 
 import psycopg
@@ -10,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from server.diskspace import database_folder, disks, storage_full
+from server.diskspace import DiskWatch, database_folder, disks, storage_full
 
 
 def test_a_database_that_cannot_grow_is_told_from_other_errors(tmp_path: Path) -> None:
@@ -43,3 +45,32 @@ def test_each_disk_is_measured_once_and_a_missing_folder_at_its_parent(tmp_path:
     assert database_folder(f"sqlite:///{tmp_path / 'db' / 'khiu.db'}") == (tmp_path / "db").resolve()
     assert database_folder("sqlite://") is None
     assert database_folder("postgresql+psycopg://u@127.0.0.1/test") is None
+
+
+def test_the_running_server_logs_a_disk_once_when_it_fills_and_again_when_it_has_room(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The real disk under the test's folder, with the threshold moved around it: one warning when it
+    goes below (not one every look), one line when it has room again, and the watch's thread looks by
+    itself."""
+    watch = DiskWatch(lambda: disks([tmp_path]), threshold=0, interval_s=0.05)
+    with caplog.at_level(logging.INFO, logger="server.diskspace"):
+        assert watch.check() == []
+        watch.threshold = 10**18
+        assert [d.path for d in watch.check()] == [tmp_path]
+        watch.check()
+        full = [r for r in caplog.records if "is nearly full" in r.getMessage()]
+        assert len(full) == 1 and full[0].levelno == logging.WARNING
+        assert full[0].getMessage().startswith(f"the disk of {tmp_path} is nearly full (")
+        watch.threshold = 0
+        watch.start()  # its first look is at once
+        try:
+            assert f"the disk of {tmp_path} has room again" in caplog.text
+            watch.threshold = 10**18
+            deadline = time.monotonic() + 10
+            while sum("is nearly full" in r.getMessage() for r in caplog.records) < 2:
+                assert time.monotonic() < deadline, "the thread looked again"
+                time.sleep(0.02)
+        finally:
+            watch.stop()
+    assert caplog.text.count("has room again") == 1
