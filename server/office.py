@@ -280,6 +280,9 @@ class Office:
         self._writer: Connection | None = None
         """The sequencer's database connection (opened at its first transaction)."""
         self._clock_seen: tuple[dt.datetime, float] | None = None
+        self.broker_lost_at: dt.datetime | None = None
+        """Since when the server has not been connected to its broker; None while it is (or when it runs
+        without one). Set by whoever runs the connection (`broker_connection`)."""
         self.clock_steps: deque[ClockStep] = deque(maxlen=CLOCK_STEPS_KEPT)
         """The latest steps of the server's clock, oldest first (appended by the sequencer; copy it with
         `list()` to read it from another thread)."""
@@ -404,6 +407,13 @@ class Office:
         future: Future[T] = Future()
         self._put(_Call(fn, future))
         return future
+
+    def broker_connection(self, up: bool) -> None:
+        """The server's connection to the broker came up or went down (any thread)."""
+        if up:
+            self.broker_lost_at = None
+        elif self.broker_lost_at is None:
+            self.broker_lost_at = self._clock()
 
     def republish(self) -> None:
         """Publish every retained state again (the broker came back without its retained messages)."""

@@ -216,6 +216,8 @@ class ServerRuntime:
         connections = (self.link, *self.lanes)
         left = max(0.0, deadline - time.monotonic())
         if not self.network.run_until(lambda: all(c.subscribed for c in connections), left):
+            if not self.link.connected:
+                self.office.broker_connection(False)
             log.warning(
                 "broker %s:%s %s: starting anyway, the link keeps trying",
                 self.settings.mqtt_host,
@@ -326,6 +328,7 @@ class ServerRuntime:
         self.link.set_status(status)
 
     def _connection_changed(self, up: bool) -> None:
+        self.office.broker_connection(up)
         if up and not self._lanes_checked:
             # The broker was away at start. Not on the sequencer's thread, which runs the connections.
             self._lanes_checked = True

@@ -7,6 +7,7 @@ frozen snapshots (server/views.py: the office owns those types; they are re-expo
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Protocol
@@ -34,6 +35,11 @@ class ConsoleOffice(Protocol):
     def engine(self) -> Engine:
         """The store's writer engine: the web app keeps its users, sessions and audit log there (it writes,
         so on SQLite it needs the engine whose transactions begin IMMEDIATE)."""
+        ...
+
+    @property
+    def broker_lost_at(self) -> dt.datetime | None:
+        """Since when the server has not been connected to its broker; None while it is."""
         ...
 
     @property

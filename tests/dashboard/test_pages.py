@@ -224,6 +224,22 @@ def test_today_says_when_the_servers_clock_was_set(
     assert shown not in live(), "news for its own day only"
 
 
+def test_today_says_while_the_server_has_lost_its_broker(
+    manager: TestClient, office: Office, clock: Clock
+) -> None:
+    """The devices' list shows what was last known, all online, while nothing reaches the server: the
+    page says so first, with since when, until the connection is back."""
+    lost = "ติดต่อระบบรับส่งข้อความ (MQTT) ไม่ได้"
+    assert lost not in manager.get("/dashboard/today.json").json()["html"]
+    office.broker_connection(False)
+    clock.advance(minutes=7)
+    office.broker_connection(False)  # still down: since the first
+    live = html.unescape(manager.get("/dashboard/today.json").json()["html"])
+    assert f"{lost} ตั้งแต่ 09:00" in live, live
+    office.broker_connection(True)
+    assert lost not in manager.get("/dashboard/today.json").json()["html"]
+
+
 def test_today_json_does_not_eat_the_next_pages_message(admin: TestClient) -> None:
     """The live part polls every few seconds: it must leave a saved-change message to the page."""
     token = form_token(admin, "/admin/office/file")

@@ -3,12 +3,13 @@ a display that comes late, resends, and every kind of bad payload."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from common.contract import (
 from common.topics import Topics
 from common.vocabulary import CounterAction, Outcome, Priority
 from server.runtime import ServerRuntime, ServerSettings
+from tests.fixtures.broker import RunningBroker
 from tests.server.mqtt_helpers import Device
 from tests.server.office_helpers import SITE, office_config
 
@@ -245,6 +247,33 @@ def test_a_clean_stop_says_offline(broker: Any, db_url: str, tmp_path: Path) -> 
         watcher.close()
 
 
+def test_the_office_knows_while_the_server_has_lost_its_broker(
+    fresh_broker: RunningBroker, sqlite_url: str, tmp_path: Path
+) -> None:
+    """Without the broker the devices' presence stops changing and the dashboard would show the last
+    known (all online): the office keeps since when the connection is gone, for the today page, and
+    forgets it once the link is back by itself."""
+    runtime = ServerRuntime(server_settings(fresh_broker, sqlite_url, tmp_path))
+    runtime.start()
+    try:
+        assert runtime.office.broker_lost_at is None
+        fresh_broker.kill()
+        wait_until(lambda: runtime.office.broker_lost_at is not None, "the server notices")
+        lost_at = runtime.office.broker_lost_at
+        assert lost_at is not None and abs(lost_at - dt.datetime.now(dt.UTC)) < dt.timedelta(seconds=30)
+        fresh_broker.start()
+        wait_until(lambda: runtime.office.broker_lost_at is None, "the link reconnects by itself")
+    finally:
+        runtime.stop()
+
+
+def wait_until(done: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
 def test_the_server_says_at_start_when_its_disk_is_nearly_full(
     broker: Any,
     sqlite_url: str,
@@ -254,7 +283,7 @@ def test_the_server_says_at_start_when_its_disk_is_nearly_full(
 ) -> None:
     monkeypatch.setattr("server.diskspace.LOW_FREE_BYTES", 10**18)  # any disk is nearly full
     runtime = ServerRuntime(server_settings(broker, sqlite_url, tmp_path))
-    with caplog.at_level(logging.WARNING, logger="server.runtime"):
+    with caplog.at_level(logging.WARNING, logger="server.diskspace"):
         runtime.start()
     runtime.stop()
     warnings = [r.getMessage() for r in caplog.records if "is nearly full" in r.getMessage()]

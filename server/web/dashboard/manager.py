@@ -120,6 +120,7 @@ def _today_context(request: Request, dashboard: Dashboard) -> dict[str, Any]:
             for d in server_disks(web.settings.web_dir.parent, web.office.engine.url)
             if d.low(dashboard.settings.disk_low_bytes)
         ],
+        "broker_lost_at": web.office.broker_lost_at,
         "backup": dashboard.backup_alert(now=now),
         "clock_step": _clock_steps_text(
             [step for step in list(web.office.clock_steps) if to_local(step.at).date() == today], lang

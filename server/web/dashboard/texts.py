@@ -71,6 +71,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The server's disk is nearly full, {free} GB free of {total} GB ({folder}): when it is full, "
         "no ticket can be issued",
     ),
+    "broker_lost": (
+        "เครื่องแม่ข่ายติดต่อระบบรับส่งข้อความ (MQTT) ไม่ได้ ตั้งแต่ {when}: ตู้กดบัตรคิวออกบัตรแบบออฟไลน์ "
+        "จอแสดงคิวและเครื่องเรียกคิวไม่ได้รับข้อมูล สถานะอุปกรณ์ด้านล่างเป็นข้อมูลก่อนหน้านั้น",
+        "The server has not reached the message broker (MQTT) since {when}: kiosks issue offline tickets, "
+        "and boards and counter terminals get no updates; the devices below are as they were then",
+    ),
     "backup_failed": ("สำรองข้อมูลไม่สำเร็จ ({when})", "The backup failed ({when})"),
     "backup_overdue": (
         "สำรองข้อมูลครั้งล่าสุดเมื่อ {when}: ควรสำรองทุกคืน",
