@@ -69,7 +69,7 @@ class WebContext:
             "short_date": lambda day: (
                 format_thai_date(day, short=True) if lang is Lang.th else format_en_date(day)
             ),
-            "datetime": lambda moment: _datetime(moment, lang),
+            "datetime": lambda moment: datetime_text(moment, lang),
             "clock": lambda moment: to_local(moment).strftime("%H:%M"),
             "office_name": config.office.name_th if lang is Lang.th else config.office.name_en,
             "session": who.session,
@@ -98,7 +98,8 @@ class WebContext:
             self.accounts.set_flash(session.key, kind, message_th, message_en)
 
 
-def _datetime(moment: dt.datetime, lang: Lang) -> str:
+def datetime_text(moment: dt.datetime, lang: Lang) -> str:
+    """A moment in the office's local time: `26 พ.ย. 69 14:05`, `26 Nov 2026 14:05`."""
     if lang is Lang.th:
         local = to_local(moment)
         return f"{format_thai_date(local.date(), short=True)} {local:%H:%M}"

@@ -12,7 +12,7 @@ from fastapi import Form, HTTPException, Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from common.config import OfficeConfig
-from common.thaidate import fiscal_quarter, format_en_date, format_thai_date, to_local
+from common.thaidate import fiscal_quarter, to_local
 from common.vocabulary import DeviceRole, Lang, PrinterState
 from server.diskspace import server_disks
 from server.reports.export_csv import report_csv_zip
@@ -21,7 +21,7 @@ from server.reports.export_xlsx import report_xlsx
 from server.reports.model import Period, Report
 from server.reports.progress import Progress
 from server.reports.queries import DeviceNow, OfficeRecords
-from server.web.context import WebContext
+from server.web.context import WebContext, datetime_text
 from server.web.dashboard import views
 from server.web.dashboard.jobs import ExportFile, ExportJob, JobState, TooManyExports
 from server.web.dashboard.live import LiveQueue
@@ -146,18 +146,13 @@ def _clock_step_text(step: ClockStep, lang: Lang) -> str:
     )
     direction = "forward" if step.step > dt.timedelta(0) else "back"
 
-    def moment(at: dt.datetime) -> str:
-        local = to_local(at)
-        day = format_thai_date(local.date(), short=True) if lang is Lang.th else format_en_date(local.date())
-        return f"{day} {local:%H:%M}"
-
     return text(
         "clock_set",
         lang,
         direction=text(f"clock_{direction}", lang),
         by=by,
-        when=moment(step.at),
-        was=moment(step.was),
+        when=datetime_text(step.at, lang),
+        was=datetime_text(step.was, lang),
     )
 
 
