@@ -71,6 +71,7 @@ class AuditEntry(Base):
     """Who did what, when, from where: logins, user changes, every staff action in the console."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)  # the last backup, its last failure
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
