@@ -134,6 +134,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_issued": ("ออกบัตร", "Issued"),
     "live_updated": ("อัปเดต {time}", "Updated {time}"),
     "live_offline": ("ขาดการติดต่อกับเครื่องแม่ข่าย กำลังลองใหม่", "Lost contact with the server, retrying"),
+    "broker_lost_console": (
+        "จอแสดงคิวไม่ได้รับการเรียกคิว: เครื่องแม่ข่ายติดต่อระบบรับส่งข้อความ (MQTT) ไม่ได้ ตั้งแต่ {when} "
+        "กรุณาขานหมายเลขคิวด้วยเสียง",
+        "The hall board gets no calls: the server has not reached the message broker (MQTT) since {when}. "
+        "Call the number out loud.",
+    ),
     "state_changed": (
         "สถานะช่องบริการเปลี่ยนไป (อาจมาจากเครื่องที่ช่องบริการ) กดเพื่อโหลดใหม่",
         "The counter changed (perhaps from the counter terminal): tap to reload.",

@@ -208,7 +208,7 @@ def test_a_counter_session_in_the_browser(
     assert problems == [], f"browser errors (CSP?): {problems}"
 
 
-def test_the_waiting_list_refreshes_itself_and_the_terminal_redraws_the_buttons(
+def test_the_console_redraws_itself_for_the_terminal_and_for_a_lost_broker(
     browser: Browser, live_server: str, office: Office, clock: Clock, users: dict[Role, str]
 ) -> None:
     page, problems = open_page(browser, live_server, "desktop", "th")
@@ -225,6 +225,15 @@ def test_the_waiting_list_refreshes_itself_and_the_terminal_redraws_the_buttons(
     terminal(office, "c1", CounterAction.call_next)
     expect(page.locator(".ticket-number")).to_have_text(number, timeout=10_000)
     expect(page.get_by_role("button", name="เริ่มให้บริการ")).to_be_visible()
+
+    # The server loses its broker: the open console redraws itself with the warning, and without it
+    # once the connection is back.
+    office.broker_connection(False)
+    warning = page.get_by_role("alert")
+    expect(warning).to_contain_text("กรุณาขานหมายเลขคิวด้วยเสียง", timeout=10_000)
+    shot(page, "th-desktop-broker-lost")
+    office.broker_connection(True)
+    expect(warning).to_have_count(0, timeout=10_000)
     assert problems == []
 
 

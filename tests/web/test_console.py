@@ -181,6 +181,26 @@ def test_live_waiting_list(staff: TestClient, office: Office, clock: Clock) -> N
     )
 
 
+def test_staff_are_told_to_call_out_loud_while_the_board_gets_no_calls(
+    staff: TestClient, office: Office, clock: Clock
+) -> None:
+    """Without the broker a call from the console changes the queue but reaches no board: whoever is
+    at the counter must know to call the number out loud. The open console redraws itself (its
+    fingerprint changes) when the connection goes and when it comes back."""
+    warning = "กรุณาขานหมายเลขคิวด้วยเสียง"
+    before = staff.get("/console/c1/state.json").json()["fingerprint"]
+    assert warning not in staff.get("/console/c1").text
+    office.broker_connection(False)
+    lost = staff.get("/console/c1/state.json").json()["fingerprint"]
+    assert lost != before
+    clock.advance(minutes=2)
+    page = staff.get("/console/c1").text
+    assert f"ติดต่อระบบรับส่งข้อความ (MQTT) ไม่ได้ ตั้งแต่ 09:00 {warning}" in page, page
+    office.broker_connection(True)
+    assert staff.get("/console/c1/state.json").json()["fingerprint"] == before
+    assert warning not in staff.get("/console/c1").text
+
+
 def test_english_console(staff: TestClient, office: Office) -> None:
     issue(office, ELDERLY)
     response = staff.post(

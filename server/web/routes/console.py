@@ -73,11 +73,13 @@ def _staff_name(web: WebContext, username: str | None) -> str | None:
     return user.shown_name if user is not None else username
 
 
-def fingerprint(panel: CounterPanel) -> str:
-    """What decides the console's buttons: when it changes (say, the counter terminal called a number),
-    the page must be drawn again; the waiting list alone updates in place."""
+def fingerprint(panel: CounterPanel, *, broker_lost: bool = False) -> str:
+    """What decides the console's buttons and banner: when it changes (say, the counter terminal called a
+    number, or the server lost its broker), the page must be drawn again; the waiting list alone updates
+    in place."""
     current = panel.current
     parts = [
+        str(broker_lost),
         str(panel.open),
         current.number if current else "",
         current.state.value if current else "",
@@ -172,7 +174,8 @@ def console(request: Request, counter_id: str, done: bool = False) -> Response:
         cases=[_case_row(config, c, lang, web.today()) for c in cases],
         case_statuses=[(s.value, text(f"case_{s.value}", lang)) for s in CaseStatus],
         show_done=done,
-        fingerprint=fingerprint(panel),
+        fingerprint=fingerprint(panel, broker_lost=web.office.broker_lost_at is not None),
+        broker_lost_at=web.office.broker_lost_at,
         staff_name=_staff_name(web, panel.staff),
         poll_seconds=web.settings.poll_seconds,
         state_label=pick(STATE_TEXTS[current.state], lang) if current else "",
@@ -214,7 +217,7 @@ def live_state(request: Request, counter_id: str) -> Response:
             "counter": counter.id,
             "open": panel.open,
             "current": panel.current.number if panel.current else None,
-            "fingerprint": fingerprint(panel),
+            "fingerprint": fingerprint(panel, broker_lost=web.office.broker_lost_at is not None),
             "waiting_count": len(rows),
             "waiting_label": text("waiting_n", lang, n=len(rows)),
             "waiting": [
