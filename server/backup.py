@@ -72,6 +72,8 @@ BACKUP_FAILED = "backup.failed"
 """The audit log's actions of `khiu admin backup`: the archive's name, or why it failed."""
 FAILURE_KEPT = 600
 """Characters of a failure's message kept in the audit log."""
+FULL_BELOW_BYTES = 1024 * 1024
+"""A write that failed with less than this left free failed because the disk is full."""
 KEEP_FREE_BYTES = 200_000_000
 """What a backup leaves free on the disk it writes to, at the least: the office keeps issuing tickets
 while it runs, and on a Raspberry Pi the archives share the SD card with the database. 200 MB is weeks of
@@ -432,15 +434,7 @@ def backup(
     if secret.is_file():
         files["web/secret.key"] = secret.read_bytes()
     _check_space(to_dir, space_needed(url) + sum(map(len, files.values())), keep_free)
-    try:
-        path, manifest = _archive(url, to_dir, site, now, files)
-    except (OSError, sqlite3.Error) as exc:
-        if not ((isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or storage_full(exc)):
-            raise
-        raise BackupError(
-            f"ดิสก์เต็มระหว่างสำรองข้อมูล / the disk of {to_dir} filled up during the backup: no archive "
-            "was kept and its temporary files are deleted. Free space and back up again."
-        ) from exc
+    path, manifest = _archive(url, to_dir, site, now, files)
     removed = _rotate(to_dir, site, keep) if keep > 0 else []
     log.info("backup of %s written to %s (%d files, %s)", site, path, len(manifest.files), manifest.database)
     return BackupResult(path, manifest, removed)
@@ -449,33 +443,51 @@ def backup(
 def _archive(
     url: str, to_dir: Path, site: str, now: dt.datetime, files: dict[str, bytes]
 ) -> tuple[Path, Manifest]:
-    """The database copied beside `files` into one archive in `to_dir`; its temporary copy deleted."""
+    """The database copied beside `files` into one archive in `to_dir`; its temporary copy deleted, and
+    a plain message when the disk filled up on the way."""
+    with tempfile.TemporaryDirectory(prefix=".khiu-backup-", dir=to_dir) as work:
+        try:
+            return _archive_in(url, to_dir, site, now, files, Path(work))
+        except (OSError, sqlite3.Error, BackupError) as exc:
+            # SQLite's copy may say SQLITE_FULL or only "disk I/O error", pg_dump that it could not
+            # write: the disk, measured before the temporary copy is deleted, tells.
+            full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or storage_full(exc)
+            if not (full or shutil.disk_usage(work).free < FULL_BELOW_BYTES):
+                raise
+            raise BackupError(
+                f"ดิสก์เต็มระหว่างสำรองข้อมูล / the disk of {to_dir} filled up during the backup: no "
+                "archive was kept and its temporary files are deleted. Free space and back up again."
+            ) from exc
+
+
+def _archive_in(
+    url: str, to_dir: Path, site: str, now: dt.datetime, files: dict[str, bytes], work: Path
+) -> tuple[Path, Manifest]:
     from server.store.database import is_sqlite
 
-    with tempfile.TemporaryDirectory(prefix=".khiu-backup-", dir=to_dir) as work:
-        if is_sqlite(url):
-            database, member = Path(work) / "khiu.db", SQLITE_MEMBER
-            tables, revision = copy_sqlite(_sqlite_path(url), database)
-            kind, schema = "sqlite", None
-        else:
-            database, member = Path(work) / "khiu.pgdump", PGDUMP_MEMBER
-            tables, revision, schema = dump_postgres(url, database)
-            kind = "postgresql"
-        listed = {name: {"sha256": _sha256(data), "size": len(data)} for name, data in files.items()}
-        listed[member] = {"sha256": _file_sha256(database), "size": database.stat().st_size}
-        manifest = Manifest(
-            format=ARCHIVE_FORMAT,
-            created_at=now.isoformat(),
-            khiu_version=_khiu_version(),
-            site=site,
-            database=kind,
-            schema_revision=revision,
-            tables=tables,
-            files=dict(sorted(listed.items())),
-            postgres_schema=schema,
-        )
-        path = to_dir / f"{ARCHIVE_PREFIX}{site}-{_stamp(now)}{ARCHIVE_SUFFIX}"
-        _write_archive(path, manifest, files, (member, database))
+    if is_sqlite(url):
+        database, member = Path(work) / "khiu.db", SQLITE_MEMBER
+        tables, revision = copy_sqlite(_sqlite_path(url), database)
+        kind, schema = "sqlite", None
+    else:
+        database, member = Path(work) / "khiu.pgdump", PGDUMP_MEMBER
+        tables, revision, schema = dump_postgres(url, database)
+        kind = "postgresql"
+    listed = {name: {"sha256": _sha256(data), "size": len(data)} for name, data in files.items()}
+    listed[member] = {"sha256": _file_sha256(database), "size": database.stat().st_size}
+    manifest = Manifest(
+        format=ARCHIVE_FORMAT,
+        created_at=now.isoformat(),
+        khiu_version=_khiu_version(),
+        site=site,
+        database=kind,
+        schema_revision=revision,
+        tables=tables,
+        files=dict(sorted(listed.items())),
+        postgres_schema=schema,
+    )
+    path = to_dir / f"{ARCHIVE_PREFIX}{site}-{_stamp(now)}{ARCHIVE_SUFFIX}"
+    _write_archive(path, manifest, files, (member, database))
     return path, manifest
 
 

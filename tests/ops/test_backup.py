@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tarfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -279,6 +279,60 @@ def test_a_backup_that_would_leave_the_disk_too_full_is_refused_before_writing(
 
     made = backup(url=files.url, data_dir=files.data_dir, config=files.config, to_dir=to_dir, keep_free=0)
     assert made.path.stat().st_size < need, "the estimate bounds what a backup writes"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[[int], Path]]:
+    """Mounts real filesystems (tmpfs) of a given size, far smaller than a real disk: root only."""
+    mount = shutil.which("mount")
+    if os.geteuid() != 0 or mount is None:
+        pytest.skip("mounting a small filesystem needs root")
+    mounted: list[Path] = []
+
+    def make(size: int) -> Path:
+        folder = tmp_path / f"small-disk-{len(mounted)}"
+        folder.mkdir()
+        options = f"size={size},mode=0700"
+        made = subprocess.run(
+            [mount, "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True
+        )
+        if made.returncode != 0:
+            pytest.skip(f"cannot mount a small filesystem here: {made.stderr.decode().strip()}")
+        mounted.append(folder)
+        return folder
+
+    yield make
+    for folder in mounted:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_disk_that_fills_during_the_backup_keeps_no_partial_archive(
+    office_files: OfficeFiles, small_disk: Callable[[int], Path]
+) -> None:
+    """Something else filled the disk after the space was checked (the check is turned off here): the
+    backup stops with a plain message, and neither a partial archive nor its temporary copy stays to
+    take the space the queue needs. On a tiny disk SQLite's copy fails with SQLITE_FULL, on one nearly
+    the database's size with a mere "disk I/O error"; pg_dump says it could not write its file."""
+    files = office_files
+    sqlite = files.url.startswith("sqlite")
+    sizes = [16 * 1024]
+    if sqlite:
+        sizes.append(Path(str(make_url(files.url).database)).stat().st_size + 8 * 1024)
+    for size in sizes:
+        disk = small_disk(size)
+        to_dir = disk / "backups"
+        with pytest.raises(BackupError) as stopped:
+            backup(
+                url=files.url,
+                data_dir=files.data_dir,
+                config=files.config,
+                to_dir=to_dir,
+                keep_free=-(10**12),
+            )
+        said = str(stopped.value)  # whatever failed: SQLite's copy, pg_dump's file, the archive
+        assert said.startswith(f"ดิสก์เต็มระหว่างสำรองข้อมูล / the disk of {to_dir} filled up"), said
+        assert list(to_dir.iterdir()) == [], "no archive, partial or whole, no temporary folder"
+        assert shutil.disk_usage(disk).used == 0, "the space is given back"
 
 
 def test_postgres_restores_into_a_dropped_schema(office_files: OfficeFiles) -> None:
