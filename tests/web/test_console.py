@@ -182,7 +182,7 @@ def test_live_waiting_list(staff: TestClient, office: Office, clock: Clock) -> N
 
 
 def test_staff_are_told_to_call_out_loud_while_the_board_gets_no_calls(
-    staff: TestClient, office: Office, clock: Clock
+    staff: TestClient, users: dict[Role, str], office: Office, clock: Clock
 ) -> None:
     """Without the broker a call from the console changes the queue but reaches no board: whoever is
     at the counter must know to call the number out loud. The open console redraws itself (its
@@ -196,6 +196,9 @@ def test_staff_are_told_to_call_out_loud_while_the_board_gets_no_calls(
     clock.advance(minutes=2)
     page = staff.get("/console/c1").text
     assert f"ติดต่อระบบรับส่งข้อความ (MQTT) ไม่ได้ ตั้งแต่ 09:00 {warning}" in page, page
+    clock.advance(days=1)
+    log_in(staff, users[Role.staff])  # the session ended overnight
+    assert "ไม่ได้ ตั้งแต่ 26 พ.ย. 69 09:00" in staff.get("/console/c1").text, "since another day: its date"
     office.broker_connection(True)
     assert staff.get("/console/c1/state.json").json()["fingerprint"] == before
     assert warning not in staff.get("/console/c1").text
