@@ -38,6 +38,11 @@ class ConsoleOffice(Protocol):
         ...
 
     @property
+    def running(self) -> bool:
+        """The sequencer takes requests."""
+        ...
+
+    @property
     def broker_lost_at(self) -> dt.datetime | None:
         """Since when the server has not been connected to its broker; None while it is."""
         ...

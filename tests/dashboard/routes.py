@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from server.web.security import Access
 
-M, ADMIN = Access.manager, Access.admin
+A, M, ADMIN = Access.anonymous, Access.manager, Access.admin
 
 DASHBOARD_ROUTES: dict[tuple[str, str], Access] = {
+    ("GET", "/health"): A,
     ("GET", "/dashboard"): M,
     ("GET", "/dashboard/today.json"): M,
     ("GET", "/dashboard/period"): M,

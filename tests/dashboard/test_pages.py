@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pypdf
@@ -238,6 +239,41 @@ def test_today_says_while_the_server_has_lost_its_broker(
     assert f"{lost} ตั้งแต่ 09:00" in live, live
     office.broker_connection(True)
     assert lost not in manager.get("/dashboard/today.json").json()["html"]
+
+
+def test_health_says_what_the_today_page_warns_of_without_a_login(
+    app: FastAPI, manager: TestClient, office: Office, clock: Clock
+) -> None:
+    """A district's monitoring asks each office's server: 200 and `ok` while all is well, the today
+    page's problems as codes (no message, nothing personal), 503 while the office cannot serve."""
+    with TestClient(app) as anyone:
+
+        def health(status: int) -> dict[str, Any]:
+            response = anyone.get("/health")
+            assert response.status_code == status, response.text
+            assert response.headers["cache-control"] == "no-store"
+            body: dict[str, Any] = response.json()
+            return body
+
+        assert health(200) == {"status": "ok", "problems": [], "time": "2026-11-26T02:00:00+00:00"}
+
+        clock.advance(hours=40)  # the manager's login at T0 is the office's first entry: no backup since
+        assert health(200)["problems"] == [{"code": "backup_none", "at": "2026-11-26T02:00:00+00:00"}]
+
+        office.broker_connection(False)
+        body = health(503)
+        assert body["status"] == "failing"
+        assert [p["code"] for p in body["problems"]] == ["broker_lost", "backup_none"]
+        assert body["problems"][0]["since"] == "2026-11-27T18:00:00+00:00"
+        office.broker_connection(True)
+
+        dashboard = app.state.dashboard
+        dashboard.settings = dataclasses.replace(dashboard.settings, disk_low_bytes=10**18)
+        (disk, _backup) = health(200)["problems"]
+        assert disk["code"] == "disk_low" and 0 < disk["free_bytes"] < disk["total_bytes"]
+
+        office.stop()
+        assert health(503)["problems"][0] == {"code": "sequencer_stopped"}
 
 
 def test_today_json_does_not_eat_the_next_pages_message(admin: TestClient) -> None:

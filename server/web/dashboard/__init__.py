@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from common.paths import default_config_path
 from server.web.dashboard.admin import admin
+from server.web.dashboard.health import health
 from server.web.dashboard.manager import manager
 from server.web.dashboard.state import Dashboard, DashboardSettings, dashboard_of
 
@@ -33,3 +34,4 @@ def install(app: FastAPI, settings: DashboardSettings | None = None) -> None:
     app.state.dashboard = None
     app.include_router(manager)
     app.include_router(admin)
+    app.include_router(health)

@@ -14,7 +14,6 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from common.config import OfficeConfig
 from common.thaidate import fiscal_quarter, to_local
 from common.vocabulary import DeviceRole, Lang, PrinterState
-from server.diskspace import server_disks
 from server.reports.export_csv import report_csv_zip
 from server.reports.export_pdf import report_pdf
 from server.reports.export_xlsx import report_xlsx
@@ -115,16 +114,10 @@ def _today_context(request: Request, dashboard: Dashboard) -> dict[str, Any]:
         "counter_names": {c.id: (c.name_th if lang is Lang.th else c.name_en) for c in config.counters},
         "longest_any": longest,
         "devices": devices,
-        "disks_low": [
-            d
-            for d in server_disks(web.settings.web_dir.parent, web.office.engine.url)
-            if d.low(dashboard.settings.disk_low_bytes)
-        ],
+        "disks_low": dashboard.disks_low(web),
         "broker_lost_at": web.office.broker_lost_at,
         "backup": dashboard.backup_alert(now=now),
-        "clock_step": _clock_steps_text(
-            [step for step in list(web.office.clock_steps) if to_local(step.at).date() == today], lang
-        ),
+        "clock_step": _clock_steps_text(dashboard.clock_steps_today(web), lang),
         "devices_offline": sum(1 for d in devices if d.online is False),
         "printer_problems": sum(1 for d in devices if d.printer_problem),
         "counters_open": sum(1 for c in queue.counters if c.open),

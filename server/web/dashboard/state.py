@@ -30,7 +30,8 @@ from sqlalchemy.engine import Connection
 
 from broker_config.files import BrokerFiles
 from common.config import OfficeConfig
-from server.diskspace import LOW_FREE_BYTES
+from common.thaidate import to_local
+from server.diskspace import LOW_FREE_BYTES, DiskSpace, server_disks
 from server.reports import queries
 from server.reports.model import Period, Report
 from server.web.accounts import reader_for
@@ -39,6 +40,7 @@ from server.web.dashboard.backups import BackupAlert, backup_alert
 from server.web.dashboard.jobs import ExportJobs
 from server.web.dashboard.live import LiveQueue, live_queue
 from server.web.dashboard.officefile import OfficeFile
+from server.web.port import ClockStep
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +149,17 @@ class Dashboard:
         """Devices and overdue cases, from the database."""
         with self.read_engine.connect() as connection, connection.begin():
             return queries.office_records(connection, today=today)
+
+    def disks_low(self, web: WebContext) -> list[DiskSpace]:
+        """The disks the server writes to with less than `settings.disk_low_bytes` free."""
+        disks = server_disks(web.settings.web_dir.parent, web.office.engine.url)
+        return [d for d in disks if d.low(self.settings.disk_low_bytes)]
+
+    @staticmethod
+    def clock_steps_today(web: WebContext) -> list[ClockStep]:
+        """The times the server's clock was set today (the office's local date), oldest first."""
+        today = web.today()
+        return [step for step in list(web.office.clock_steps) if to_local(step.at).date() == today]
 
     def backup_alert(self, *, now: dt.datetime) -> BackupAlert | None:
         """What the today page says of the office's backups, from the audit log."""
