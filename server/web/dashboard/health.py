@@ -14,7 +14,6 @@ from fastapi import Request
 from starlette.responses import JSONResponse, Response
 
 from server.web.context import WebContext
-from server.web.dashboard.backups import BackupAlertKind
 from server.web.dashboard.state import dashboard_of
 from server.web.security import Access, guarded_router
 
@@ -42,13 +41,8 @@ def health_check(request: Request) -> Response:
     for space in dashboard.disks_low(web):
         problems.append({"code": "disk_low", "free_bytes": space.free, "total_bytes": space.total})
     backup = dashboard.backup_alert(now=now)
-    if backup is not None:
-        code = {
-            BackupAlertKind.failed: "backup_failed",
-            BackupAlertKind.overdue: "backup_overdue",
-            BackupAlertKind.none: "backup_none",
-        }[backup.kind]
-        problems.append({"code": code, "at": _iso(backup.at)})
+    if backup is not None:  # backup_failed, backup_overdue, backup_none
+        problems.append({"code": backup.kind.value, "at": _iso(backup.at)})
     steps = dashboard.clock_steps_today(web)
     if steps:
         step = steps[-1]

@@ -138,7 +138,6 @@ def _clock_step_text(step: ClockStep, lang: Lang) -> str:
         ]
     )
     direction = "forward" if step.step > dt.timedelta(0) else "back"
-
     return text(
         "clock_set",
         lang,
