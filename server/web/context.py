@@ -98,6 +98,12 @@ class WebContext:
             self.accounts.set_flash(session.key, kind, message_th, message_en)
 
 
+def seen_text(moment: dt.datetime, today: dt.date, lang: Lang) -> str:
+    """A moment of `today` as `10:09`; one of an earlier day with its date (`datetime_text`)."""
+    local = to_local(moment)
+    return f"{local:%H:%M}" if local.date() == today else datetime_text(moment, lang)
+
+
 def datetime_text(moment: dt.datetime, lang: Lang) -> str:
     """A moment in the office's local time: `26 พ.ย. 69 14:05`, `26 Nov 2026 14:05`."""
     if lang is Lang.th:

@@ -15,6 +15,7 @@ from common.thaidate import format_en_date, format_thai_date, to_local
 from common.vocabulary import Lang
 from server.reports import stats
 from server.reports.model import Period, Report, TicketRow
+from server.web.context import seen_text
 from server.web.dashboard import charts
 from server.web.dashboard.state import Dashboard
 from server.web.dashboard.texts import text, translator
@@ -118,16 +119,8 @@ def day_chart(rows: Sequence[TicketRow], title: str, lang: Lang) -> Any:
 
 
 def _helpers(dashboard: Dashboard, lang: Lang, today: dt.date) -> dict[str, Any]:
-    def seen(moment: dt.datetime) -> str:
-        """A time today as 10:09; an older one with its date."""
-        local = to_local(moment)
-        if local.date() == today:
-            return f"{local:%H:%M}"
-        day = format_thai_date(local.date(), short=True) if lang is Lang.th else format_en_date(local.date())
-        return f"{day} {local:%H:%M}"
-
     return {
-        "seen": seen,
+        "seen": lambda moment: seen_text(moment, today, lang),
         "lang": lang.value,
         "t": translator(lang),
         "minutes": minutes,

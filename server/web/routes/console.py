@@ -21,7 +21,7 @@ from common.config import Counter, OfficeConfig, Service
 from common.contract import CounterCommand, CounterRejected, TicketView, rejection_text
 from common.thaidate import to_local
 from common.vocabulary import CounterAction, Lang, Outcome, Priority, ServiceKind, TicketState
-from server.web.context import WebContext, client_ip, datetime_text
+from server.web.context import WebContext, client_ip, seen_text
 from server.web.port import CaseStatus, CaseView, CounterPanel
 from server.web.security import Access, guarded_router, safe_next, visitor
 from server.web.texts import OUTCOME_TEXTS, PRIORITY_TEXTS, STATE_TEXTS, pick, text
@@ -175,7 +175,9 @@ def console(request: Request, counter_id: str, done: bool = False) -> Response:
         case_statuses=[(s.value, text(f"case_{s.value}", lang)) for s in CaseStatus],
         show_done=done,
         fingerprint=fingerprint(panel, broker_lost=web.office.broker_lost_at is not None),
-        broker_lost_since=_since(web.office.broker_lost_at, web.today(), lang),
+        broker_lost_since=(
+            seen_text(web.office.broker_lost_at, web.today(), lang) if web.office.broker_lost_at else None
+        ),
         staff_name=_staff_name(web, panel.staff),
         poll_seconds=web.settings.poll_seconds,
         state_label=pick(STATE_TEXTS[current.state], lang) if current else "",
@@ -186,14 +188,6 @@ def console(request: Request, counter_id: str, done: bool = False) -> Response:
         service_name=lambda code: _service_name(config, code, lang),
         TicketState=TicketState,
     )
-
-
-def _since(moment: dt.datetime | None, today: dt.date, lang: Lang) -> str | None:
-    """`09:12` today, with its date on an earlier day."""
-    if moment is None:
-        return None
-    local = to_local(moment)
-    return f"{local:%H:%M}" if local.date() == today else datetime_text(moment, lang)
 
 
 def _case_row(config: OfficeConfig, case: CaseView, lang: Lang, today: dt.date) -> dict[str, Any]:
