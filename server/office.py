@@ -280,13 +280,13 @@ class Office:
         self._writer: Connection | None = None
         """The sequencer's database connection (opened at its first transaction)."""
         self._clock_seen: tuple[dt.datetime, float] | None = None
+        """The clock and the time elapsed (`_ELAPSED_CLOCK`) at the last batch."""
         self.broker_lost_at: dt.datetime | None = None
         """Since when the server has not been connected to its broker; None while it is (or when it runs
         without one). Set by whoever runs the connection (`broker_connection`)."""
         self.clock_steps: deque[ClockStep] = deque(maxlen=CLOCK_STEPS_KEPT)
         """The latest steps of the server's clock, oldest first (appended by the sequencer; copy it with
         `list()` to read it from another thread)."""
-        """The clock and the time elapsed (`_ELAPSED_CLOCK`) at the last batch."""
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
         self._kiosk_series = {
@@ -595,14 +595,18 @@ class Office:
         step = now - expected
         if abs(step) < CLOCK_STEP:
             return
-        self.clock_steps.append(ClockStep(at=now, was=expected))
+        seen_step = ClockStep(at=now, was=expected)
+        self.clock_steps.append(seen_step)
         log.warning(
-            "the server's clock was set %s by %s (from %s to %s): the business date, issue times and "
+            "the server's clock was set %s by %s (from %s to %s)%s: the business date, issue times and "
             'waits follow this clock; keep it synchronised (docs/operations.md, "The server\'s clock")',
             "forward" if step > dt.timedelta(0) else "back",
             dt.timedelta(seconds=round(abs(step).total_seconds())),
             to_local(expected).isoformat(timespec="seconds"),
             to_local(now).isoformat(timespec="seconds"),
+            ", 543 years: the year was typed in the Buddhist Era, the system clock takes it in the Common Era"
+            if seen_step.buddhist_era
+            else "",
         )
 
     def _apply(self, items: list[_Item], batch: _Batch) -> None:
@@ -1196,7 +1200,16 @@ class Office:
     def _roll_over_if_new_day(self, batch: _Batch) -> None:
         """At the first moment of a new business day (by the server's clock), close the old one."""
         today = business_date(batch.now)
-        if today <= self.queue.business_date:
+        if today < self.queue.business_date:
+            # The clock was set back across midnight: it had been ahead, and the day numbered since
+            # then is not today. Resume today from the database (`load_stored_day`).
+            log.warning(
+                "the server's clock went back to %s from business day %s", today, self.queue.business_date
+            )
+            self._rebuild()
+            batch.everything = True
+            return
+        if today == self.queue.business_date:
             return
         old = self.queue.business_date
         effects = self.queue.roll_over(today, now=batch.now)
@@ -1213,10 +1226,23 @@ class Office:
 
     def _rebuild(self) -> None:
         """Make the queue exactly what the database says (start, and after a failed batch)."""
+        today = business_date(self._clock())
         with self._transaction() as connection:
-            day = records.load_stored_day(connection, window=self._config.queue.wait_estimate_window)
+            day = records.load_stored_day(
+                connection, window=self._config.queue.wait_estimate_window, today=today
+            )
             presence = records.device_presence(connection)
-        q = new_queue(self._config, day.business_date or business_date(self._clock()))
+        if day.ahead is not None:
+            log.warning(
+                "the database has tickets of business day %s, after today (%s) by the server's clock: they "
+                "were numbered while the clock was set ahead. Today's numbers go on where they stopped; "
+                "the unfinished tickets of %s keep their place (last, by their issue times); "
+                'keep the clock right (docs/operations.md, "The server\'s clock")',
+                day.ahead,
+                today,
+                day.ahead,
+            )
+        q = new_queue(self._config, day.business_date or today)
         for ticket in day.tickets:
             try:
                 q.load_ticket(ticket)

@@ -266,3 +266,13 @@ class ClockStep:
     @property
     def step(self) -> dt.timedelta:
         return self.at - self.was
+
+    @property
+    def buddhist_era(self) -> bool:
+        """The step is 543 years, give or take a day or two: the year typed in the Buddhist Era (2569 for
+        2026) or put right from it."""
+        return abs(abs(self.step) - BUDDHIST_ERA_OFFSET) <= dt.timedelta(days=2)
+
+
+BUDDHIST_ERA_OFFSET = dt.timedelta(days=543 * 365.2425)
+"""How far a year typed in the Buddhist Era puts a clock ahead."""

@@ -540,6 +540,9 @@ class StoredDay:
     earlier days, the counters, the day's number counters, recent service times and calls."""
 
     business_date: dt.date | None
+    ahead: dt.date | None
+    """The latest business day stored, when it is after the day resumed: numbered while the server's
+    clock was set ahead (see `load_stored_day`)."""
     tickets: list[Ticket]
     counters: list[Any]
     sequences: dict[str, int]
@@ -549,11 +552,20 @@ class StoredDay:
     """Newest first: transitions into `called` of the day."""
 
 
-def load_stored_day(connection: Connection, *, window: int) -> StoredDay:
-    """Read everything a restart needs (see StoredDay); `window` service times per service."""
+def load_stored_day(connection: Connection, *, window: int, today: dt.date | None = None) -> StoredDay:
+    """Read everything a restart needs (see StoredDay); `window` service times per service.
+
+    The day resumed is the latest one stored, but never one after `today` (the server's business date
+    now): a day stored ahead of it was numbered while the clock was set ahead (a year typed in the
+    Buddhist Era, a wrong date), and resuming it would keep the office on that day until the calendar
+    caught up. Then `today` is resumed instead, its numbers going on where they stopped, and the
+    unfinished tickets of the day ahead are kept like those of any other day."""
     day: dt.date | None = connection.execute(select(func.max(tickets_t.c.business_date))).scalar()
     if day is None:
         day = connection.execute(select(func.max(numbers_t.c.business_date))).scalar()
+    ahead = None
+    if day is not None and today is not None and day > today:
+        ahead, day = day, today
     tickets: list[Ticket] = []
     sequences: dict[str, int] = {}
     recent: list[Any] = []
@@ -596,6 +608,7 @@ def load_stored_day(connection: Connection, *, window: int) -> StoredDay:
         durations.setdefault(row.service, []).append(max(seconds, 0.0))
     return StoredDay(
         business_date=day,
+        ahead=ahead,
         tickets=tickets,
         counters=counters,
         sequences=sequences,

@@ -29,6 +29,7 @@ from common.config import load_config
 from common.contract import TicketIssued, TicketRequest
 from common.vocabulary import Lang
 from server.office import Office
+from server.views import ClockStep
 from server.web.accounts import Role
 from server.web.dashboard.manager import _clock_step_text
 from server.web.security import Access
@@ -214,6 +215,12 @@ def test_today_says_when_the_servers_clock_was_set(
         r"The server's clock was set forward by 15 h (30|29) min at 27 Nov 2026 03:3\d",
         _clock_step_text(step, Lang.en),
     )
+
+    # put right from a year typed in the Buddhist Era: said in days, and why
+    wrong = step.at.replace(year=step.at.year + 543)
+    put_right = _clock_step_text(ClockStep(at=step.at, was=wrong), Lang.en)
+    assert "set back by 198,327 d " in put_right and "typed in the Buddhist Era" in put_right, put_right
+    assert "Buddhist" not in _clock_step_text(ClockStep(at=wrong, was=wrong - dt.timedelta(days=3)), Lang.en)
 
     clock.now -= dt.timedelta(minutes=5)
     take()

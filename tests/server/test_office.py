@@ -497,6 +497,53 @@ def test_a_clock_set_forward_overnight_is_logged_and_closes_the_day(
     assert after.number.endswith("001"), "the next morning numbers afresh"
 
 
+def test_a_clock_set_ahead_then_put_right_brings_the_office_back_to_today(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The year typed in the Buddhist Era (2569 for 2026) takes the office to a day 543 years ahead. Put
+    right, the office must come back to today, not number on that day until the calendar gets there:
+    today's numbers go on, tickets taken meanwhile keep their place, and a restart agrees."""
+    today = THURSDAY_9AM.date()
+    o, published, clock = start_office(store)
+    try:
+        first, _second = take(o), take(o)
+        ok(act(o, "c1", CounterAction.open))
+        ok(act(o, "c1", CounterAction.call_next))
+        ok(act(o, "c1", CounterAction.start))
+        clock.set(THURSDAY_9AM.replace(year=2569) + dt.timedelta(minutes=30))
+        meanwhile = take(o, "tax")
+        assert meanwhile.business_date == dt.date(2569, 11, 26)
+        with caplog.at_level(logging.WARNING, logger="server.office"):
+            clock.set(THURSDAY_9AM + dt.timedelta(minutes=40))
+            back = take(o)
+        assert (back.business_date, back.number) == (today, "A003")
+        assert "clock went back to 2026-11-26 from business day 2569-11-26" in caplog.text
+        assert "543 years: the year was typed in the Buddhist Era" in caplog.text
+        assert "tickets of business day 2569-11-26, after today (2026-11-26)" in caplog.text
+        barrier(o)
+        assert published.last(T.catalog()).business_date == today
+        # the ticket served since the morning is still finished at its counter
+        done = ok(act(o, "c1", CounterAction.complete, outcome=Outcome.completed))
+        assert done.ticket is not None and done.ticket.number == first.number
+        # the one taken meanwhile still waits: after today's, as its issue time is years later
+        called = []
+        for _ in range(2):
+            reply = ok(act(o, "c1", CounterAction.call_next))
+            assert reply.ticket is not None
+            called.append(reply.ticket.number)
+            ok(act(o, "c1", CounterAction.start))
+            ok(act(o, "c1", CounterAction.complete, outcome=Outcome.completed))
+        assert called == [back.number, meanwhile.number]
+    finally:
+        o.stop()
+    again, _published, _clock = start_office(store, clock=clock)
+    try:
+        assert again.queue.business_date == today
+        assert take(again).number == "A004"
+    finally:
+        again.stop()
+
+
 def test_a_full_disk_refuses_tickets_plainly_and_the_numbers_go_on_once_there_is_room(
     sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

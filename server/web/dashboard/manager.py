@@ -130,15 +130,17 @@ def _clock_step_text(step: ClockStep, lang: Lang) -> str:
     """`The server's clock was set forward by 15 h 30 min at 08:32 (it read 26 Nov 2026 17:02) ...`."""
     minutes = round(abs(step.step).total_seconds() / 60)
     hours, minutes = divmod(minutes, 60)
-    unit_h, unit_m = ("ชั่วโมง", "นาที") if lang is Lang.th else ("h", "min")
+    days, hours = divmod(hours, 24)
+    unit_d, unit_h, unit_m = ("วัน", "ชั่วโมง", "นาที") if lang is Lang.th else ("d", "h", "min")
     by = " ".join(
         [
+            *([f"{days:,} {unit_d}"] if days else []),
             *([f"{hours} {unit_h}"] if hours else []),
-            *([f"{minutes} {unit_m}"] if minutes or not hours else []),
+            *([f"{minutes} {unit_m}"] if minutes or not (hours or days) else []),
         ]
     )
     direction = "forward" if step.step > dt.timedelta(0) else "back"
-    return text(
+    said = text(
         "clock_set",
         lang,
         direction=text(f"clock_{direction}", lang),
@@ -146,6 +148,7 @@ def _clock_step_text(step: ClockStep, lang: Lang) -> str:
         when=datetime_text(step.at, lang),
         was=datetime_text(step.was, lang),
     )
+    return f"{said} {text('clock_buddhist_era', lang)}" if step.buddhist_era else said
 
 
 def _clock_steps_text(steps: list[ClockStep], lang: Lang) -> str | None:

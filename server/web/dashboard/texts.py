@@ -92,6 +92,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The server's clock was set {direction} by {by} at {when} (it read {was}): the times of tickets "
         "before then may be wrong; the server should set its clock automatically",
     ),
+    "clock_buddhist_era": (
+        "(ต่างกัน 543 ปี: ปีถูกตั้งเป็นพุทธศักราช นาฬิกาของเครื่องต้องตั้งปีเป็นคริสต์ศักราช)",
+        "(543 years apart: the year was typed in the Buddhist Era; the system clock takes the year in the "
+        "Common Era)",
+    ),
     "clock_steps_today": ("(วันนี้ปรับแล้ว {n} ครั้ง)", "({n} times today)"),
     "clock_forward": ("ไปข้างหน้า", "forward"),
     "clock_back": ("ย้อนหลัง", "back"),
