@@ -905,6 +905,7 @@ def _config_or_none(args: argparse.Namespace) -> Path | None:
 def run_backup(args: argparse.Namespace) -> int:
     from server.retention import open_existing
 
+    url: str | None = None
     try:
         data = use_data_dir(args)
         url = database_url(args)
@@ -922,9 +923,13 @@ def run_backup(args: argparse.Namespace) -> int:
             engine.dispose()
     except AdminError as exc:
         sys.stderr.write(f"khiu: {exc}\n")
-        if isinstance(exc, BackupError):
-            _record_failure(database_url(args), str(exc))
+        if isinstance(exc, BackupError) and url is not None:
+            _record_failure(url, str(exc))
         return 1
+    except Exception as exc:  # one nobody foresaw (a bug, a failing disk): the manager must see it too
+        if url is not None:
+            _record_failure(url, f"{type(exc).__name__}: {exc}")
+        raise  # with its traceback, for the journal
     counts = result.manifest.tables
     sys.stdout.write(
         f"สำรองข้อมูลแล้ว / backup written: {result.path}\n"

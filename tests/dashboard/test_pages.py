@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import html
 import io
 import re
@@ -172,6 +173,17 @@ def test_today_says_when_backups_fail_or_stop(
 
     assert main(["admin", "backup", "--to", str(tmp_path / "backups")]) == 0
     assert "สำรองข้อมูล" not in alerts(), "a backup that worked clears the alert"
+
+    # an error nobody foresaw (here a disk that fails a read) is raised, and shown all the same
+    def failing_disk(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    with monkeypatch.context() as patched, pytest.raises(OSError, match="Input/output error"):
+        patched.setattr("server.backup._archive", failing_disk)
+        main(["admin", "backup", "--to", str(tmp_path / "backups")])
+    shown = alerts()
+    assert "สำรองข้อมูลไม่สำเร็จ" in shown and "OSError: [Errno 5] Input/output error" in shown, shown
+    assert main(["admin", "backup", "--to", str(tmp_path / "backups")]) == 0
 
     clock.advance(hours=37)
     log_in(manager, users[Role.manager])
