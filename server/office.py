@@ -1211,6 +1211,23 @@ class Office:
             return
         if today == self.queue.business_date:
             return
+        with self._transaction() as connection:
+            numbered = records.day_numbered(connection, today)
+        if numbered:
+            # The clock had been on this day before it was set back (a few minutes fast at midnight):
+            # close the old day on its own, then resume this one from the database.
+            closing = _Batch(now=batch.now, everything=True)
+            self._close_day(closing, today)
+            self._write(closing)
+            self._after_commit(closing)
+            self._rebuild()
+            log.info("business day %s was numbered before the clock was set back: its numbers go on", today)
+            batch.everything = True
+            return
+        self._close_day(batch, today)
+
+    def _close_day(self, batch: _Batch, today: dt.date) -> None:
+        """End the queue's business day and begin `today`, numbering from 1."""
         old = self.queue.business_date
         effects = self.queue.roll_over(today, now=batch.now)
         self._absorb(effects, None, batch, day=old)

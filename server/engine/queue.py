@@ -492,13 +492,16 @@ class OfficeQueue:
 
     # ---------------------------------------------------------------------------------------- the day
 
-    def end_of_day(self, *, now: dt.datetime) -> Effects:
+    def end_of_day(self, *, now: dt.datetime, spare: dt.date | None = None) -> Effects:
         """Close the business day. With `end_of_day = "cancel"` waiting and parked tickets are cancelled
         and called ones become no-shows; with `"keep"` they stay for the next day. Tickets being served
-        are left to their counter either way; idle counters close."""
+        are left to their counter either way; idle counters close. Tickets of the day `spare` (the one
+        beginning, numbered before the clock was set back to this one) are not this day's to close."""
         effects = Effects()
         if self.rules.end_of_day == "cancel":
             for ticket in sorted(self.tickets.values(), key=lambda t: t.order_key):
+                if ticket.business_date == spare:
+                    continue
                 if ticket.state is TicketState.parked:
                     parked_by = ticket.counter
                     self._record(
@@ -532,7 +535,9 @@ class OfficeQueue:
     def roll_over(self, business_date: dt.date, *, now: dt.datetime) -> Effects:
         """End this business day and begin `business_date`: numbers start again at 1; unfinished
         tickets (kept, or still being served) are carried over with their own date and number."""
-        effects = self.end_of_day(now=now)
+        effects = self.end_of_day(
+            now=now, spare=business_date if business_date != self.business_date else None
+        )
         if business_date == self.business_date:
             return effects
         carried: dict[str, str] = {}

@@ -552,6 +552,12 @@ class StoredDay:
     """Newest first: transitions into `called` of the day."""
 
 
+def day_numbered(connection: Connection, day: dt.date) -> bool:
+    """Whether tickets were already numbered on `day` (by a clock that was there before being set back)."""
+    found = connection.execute(select(numbers_t.c.prefix).where(numbers_t.c.business_date == day).limit(1))
+    return found.first() is not None
+
+
 def load_stored_day(connection: Connection, *, window: int, today: dt.date | None = None) -> StoredDay:
     """Read everything a restart needs (see StoredDay); `window` service times per service.
 

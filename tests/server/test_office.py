@@ -40,7 +40,7 @@ from common.vocabulary import CounterAction, DeviceRole, Outcome, Priority, Tick
 from server.office import Office
 from server.store import Store, records
 from server.views import CaseStatus
-from tests.server.office_helpers import SITE, THURSDAY_9AM, barrier, office_config, start_office
+from tests.server.office_helpers import SITE, THURSDAY_9AM, FakeClock, barrier, office_config, start_office
 
 T = Topics(SITE)
 
@@ -542,6 +542,34 @@ def test_a_clock_set_ahead_then_put_right_brings_the_office_back_to_today(
         assert take(again).number == "A004"
     finally:
         again.stop()
+
+
+def test_a_clock_a_few_minutes_fast_at_midnight_numbers_each_day_once(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A clock five minutes fast at midnight, put right, then midnight again: each day's numbers go on
+    where they stopped (no number twice, no failed batch) and the old day closes when midnight comes."""
+    late = dt.datetime(2026, 11, 26, 16, 58, tzinfo=dt.UTC)  # 23:58 in Bangkok
+    o, _published, clock = start_office(store, clock=FakeClock(late))
+    try:
+        with caplog.at_level(logging.INFO, logger="server.office"):
+            before = take(o)
+            clock.set(late + dt.timedelta(minutes=5))  # fast: 00:03 of Friday
+            early = take(o)
+            clock.set(late + dt.timedelta(seconds=30))  # put right: 23:58 of Thursday
+            last = take(o)
+            clock.set(late + dt.timedelta(minutes=3))  # 00:01 of Friday, truly
+            friday = take(o)
+        issued = [(t.business_date.day, t.number) for t in (before, early, last, friday)]
+        assert issued == [(26, "A001"), (27, "A001"), (26, "A002"), (27, "A002")]
+        assert "batch of 1 request(s) failed" not in caplog.text
+        assert "business day 2026-11-27 was numbered before the clock was set back" in caplog.text
+        with store.read_engine.connect() as connection:
+            row = records.find_ticket(connection, ticket_id=last.ticket_id)
+            assert row is not None and row.state is TicketState.cancelled, "Thursday closed at midnight"
+        assert {t.number for t in o.queue if t.state is TicketState.waiting} == {"A001", "A002"}
+    finally:
+        o.stop()
 
 
 def test_a_full_disk_refuses_tickets_plainly_and_the_numbers_go_on_once_there_is_room(
