@@ -25,6 +25,12 @@ TIMEOUT_S = 1.0
 """Small, so a test of a printer that never answers ends quickly; the code waits on sockets, not sleeps."""
 
 STATUS_TIMEOUT_S = 0.2
+"""How long each status query waits, for printers that give no status (so those tests end quickly)."""
+
+ANSWERING_TIMEOUT_S = 10.0
+"""The job's and each query's bound for a printer that answers: it answers within milliseconds, so no
+test waits this long, and a test machine busy with other work cannot make an answer late (a status
+asked before printing and not answered in time is printed over, as a printer without status is)."""
 
 INIT = b"\x1b@"
 FEED_AND_CUT = b"\x1bd\x06" + b"\x1dV\x00"
@@ -58,9 +64,13 @@ def fake() -> Iterator[FakePrinter]:
         yield printer
 
 
-def _network(port: int, **overrides: Any) -> TicketPrinter:
-    config = PrinterConfig(kind="network", host="127.0.0.1", port=port, timeout_s=TIMEOUT_S, **overrides)
-    return TicketPrinter(config, status_timeout_s=STATUS_TIMEOUT_S)
+def _network(port: int, *, answers: bool = True, **overrides: Any) -> TicketPrinter:
+    """A network printer on `port`; `answers=False` for one that gives no status or no answer at all."""
+    timeout, status_timeout = (
+        (ANSWERING_TIMEOUT_S, ANSWERING_TIMEOUT_S) if answers else (TIMEOUT_S, STATUS_TIMEOUT_S)
+    )
+    config = PrinterConfig(kind="network", host="127.0.0.1", port=port, timeout_s=timeout, **overrides)
+    return TicketPrinter(config, status_timeout_s=status_timeout)
 
 
 def decode_raster(data: bytes) -> Image.Image:
@@ -146,7 +156,7 @@ def test_connection_dropped_mid_ticket_is_offline(ticket: Image.Image, fake: Fak
 def test_printer_that_never_answers_gives_up_within_the_timeout(ticket: Image.Image) -> None:
     with FakePrinter(silent=True) as silent:
         started = time.monotonic()
-        result = _network(silent.port).print_ticket(ticket)
+        result = _network(silent.port, answers=False).print_ticket(ticket)
         elapsed = time.monotonic() - started
     assert elapsed < TIMEOUT_S + ABANDON_GRACE_S + 1.0
     assert not result.ok and result.state == PrinterState.unknown
@@ -157,7 +167,7 @@ def test_printer_without_status_prints_and_says_what_to_do_if_nothing_came(
     ticket: Image.Image, fake: FakePrinter
 ) -> None:
     fake.answer_status = False
-    result = _network(fake.port).print_ticket(ticket)
+    result = _network(fake.port, answers=False).print_ticket(ticket)
     assert result.ok and result.state == PrinterState.unknown
     assert "หากบัตรไม่ออก" in result.message_th
     assert fake.wait_for(1) and decode_raster(fake.printed).tobytes() == ticket.tobytes()
