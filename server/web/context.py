@@ -12,7 +12,14 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from common.thaidate import business_date, format_en_date, format_en_datetime, format_thai_date, to_local
+from common.thaidate import (
+    business_date,
+    format_en_date,
+    format_en_datetime,
+    format_thai_date,
+    to_be_year,
+    to_local,
+)
 from common.vocabulary import Lang
 from server.web.accounts import Accounts
 from server.web.firstrun import FirstRun
@@ -104,11 +111,15 @@ def seen_text(moment: dt.datetime, today: dt.date, lang: Lang) -> str:
     return f"{local:%H:%M}" if local.date() == today else datetime_text(moment, lang)
 
 
-def datetime_text(moment: dt.datetime, lang: Lang) -> str:
-    """A moment in the office's local time: `26 พ.ย. 69 14:05`, `26 Nov 2026 14:05`."""
+def datetime_text(moment: dt.datetime, lang: Lang, *, full_year: bool = False) -> str:
+    """A moment in the office's local time: `26 พ.ย. 69 14:05`, `26 Nov 2026 14:05`; with `full_year`,
+    `26 พ.ย. 2569 14:05` (where two digits could be any century)."""
     if lang is Lang.th:
         local = to_local(moment)
-        return f"{format_thai_date(local.date(), short=True)} {local:%H:%M}"
+        day = format_thai_date(local.date(), short=True)
+        if full_year:
+            day = f"{day.rsplit(' ', 1)[0]} {to_be_year(local.year)}"
+        return f"{day} {local:%H:%M}"
     return format_en_datetime(moment)
 
 

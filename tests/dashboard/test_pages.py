@@ -232,6 +232,8 @@ def test_today_says_when_the_servers_clock_was_set(
     wrong = step.at.replace(year=step.at.year + 543)
     put_right = _clock_step_text(ClockStep(at=step.at, was=wrong), Lang.en)
     assert "set back by 198,327 d " in put_right and "typed in the Buddhist Era" in put_right, put_right
+    # the year in full where two digits could be any century: 3112 B.E. is 2569 C.E.
+    assert "(ก่อนหน้านั้นแสดง 27 พ.ย. 3112 " in _clock_step_text(ClockStep(at=step.at, was=wrong), Lang.th)
     assert "Buddhist" not in _clock_step_text(ClockStep(at=wrong, was=wrong - dt.timedelta(days=3)), Lang.en)
 
     clock.now -= dt.timedelta(minutes=5)

@@ -140,13 +140,14 @@ def _clock_step_text(step: ClockStep, lang: Lang) -> str:
         ]
     )
     direction = "forward" if step.step > dt.timedelta(0) else "back"
+    full_year = to_local(step.at).year != to_local(step.was).year
     said = text(
         "clock_set",
         lang,
         direction=text(f"clock_{direction}", lang),
         by=by,
-        when=datetime_text(step.at, lang),
-        was=datetime_text(step.was, lang),
+        when=datetime_text(step.at, lang, full_year=full_year),
+        was=datetime_text(step.was, lang, full_year=full_year),
     )
     return f"{said} {text('clock_buddhist_era', lang)}" if step.buddhist_era else said
 
