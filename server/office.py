@@ -66,6 +66,7 @@ from server.engine import Call, Effects, OfficeQueue, QueueError, Ticket, Transi
 from server.rules import new_queue
 from server.store import Store, records
 from server.views import (
+    BUDDHIST_ERA_FROM,
     CaseStatus,
     CaseView,
     ClockStep,
@@ -77,6 +78,7 @@ from server.views import (
     counter_panel,
     counter_state_message,
     ticket_view,
+    wrong_year,
 )
 
 log = logging.getLogger(__name__)
@@ -281,6 +283,7 @@ class Office:
         """The sequencer's database connection (opened at its first transaction)."""
         self._clock_seen: tuple[dt.datetime, float] | None = None
         """The clock and the time elapsed (`_ELAPSED_CLOCK`) at the last batch."""
+        self._wrong_year_said: int | None = None
         self.broker_lost_at: dt.datetime | None = None
         """Since when the server has not been connected to its broker; None while it is (or when it runs
         without one). Set by whoever runs the connection (`broker_connection`)."""
@@ -337,6 +340,7 @@ class Office:
             raise RuntimeError("the office is already running")
         self._rebuild()
         now = self._clock()
+        self._notice_wrong_year(now)
         batch = _Batch(now=now, everything=True)
         self._roll_over_if_new_day(batch)
         self._write(batch)
@@ -545,6 +549,7 @@ class Office:
         """One batch: apply, commit, then publish. On failure: rebuild and apply one by one."""
         now = self._clock()
         self._notice_clock_step(now)
+        self._notice_wrong_year(now)
         batch = _Batch(now=now)
         try:
             self._roll_over_if_new_day(batch)
@@ -608,6 +613,25 @@ class Office:
             if seen_step.buddhist_era
             else "",
         )
+
+    def _notice_wrong_year(self, now: dt.datetime) -> None:
+        """Log once when the clock reads a year no office can be in (`views.wrong_year`), and once when
+        it is right again: a clock that was never set while the server ran shows no step."""
+        year = wrong_year(now)
+        if year == self._wrong_year_said:
+            return
+        if year is not None:
+            log.error(
+                "the server's clock reads the year %d%s: every ticket, report and survey is dated wrong "
+                'until it is set right (docs/operations.md, "The server\'s clock")',
+                year,
+                f", a Buddhist Era year where the Common Era's belongs ({year - 543})"
+                if year >= BUDDHIST_ERA_FROM
+                else "",
+            )
+        elif self._wrong_year_said is not None:
+            log.warning("the server's clock reads %s again", to_local(now).year)
+        self._wrong_year_said = year
 
     def _apply(self, items: list[_Item], batch: _Batch) -> None:
         """Decode and apply every item into the batch (nothing is written yet)."""

@@ -276,3 +276,17 @@ class ClockStep:
 
 BUDDHIST_ERA_OFFSET = dt.timedelta(days=543 * 365.2425)
 """How far a year typed in the Buddhist Era puts a clock ahead."""
+
+
+FIRST_YEAR = 2026
+"""No office numbered a ticket with Khiu before this year: a clock reading an earlier one is wrong (a
+Raspberry Pi that found neither a time server nor a saved time starts in 1970)."""
+BUDDHIST_ERA_FROM = 2400
+"""A year from this one on is a Buddhist Era year typed where the Common Era's belongs (2569 for 2026)."""
+
+
+def wrong_year(moment: dt.datetime) -> int | None:
+    """The year the server's clock reads, in the office's time, when no office could be in it; None when
+    it could be right."""
+    year = to_local(moment).year
+    return year if year < FIRST_YEAR or year >= BUDDHIST_ERA_FROM else None

@@ -16,9 +16,18 @@ from sqlalchemy import Engine
 
 from common.config import OfficeConfig
 from common.contract import CounterCommand, CounterRejected, CounterResult
-from server.views import CaseStatus, CaseView, ClockStep, CounterPanel
+from server.views import BUDDHIST_ERA_FROM, CaseStatus, CaseView, ClockStep, CounterPanel, wrong_year
 
-__all__ = ["CaseStatus", "CaseView", "ClockStep", "ConsoleOffice", "CounterPanel", "CounterReply"]
+__all__ = [
+    "BUDDHIST_ERA_FROM",
+    "CaseStatus",
+    "CaseView",
+    "ClockStep",
+    "ConsoleOffice",
+    "CounterPanel",
+    "CounterReply",
+    "wrong_year",
+]
 
 CounterReply = CounterResult | CounterRejected
 

@@ -10,6 +10,7 @@ import datetime as dt
 import errno
 import html
 import io
+import logging
 import re
 import shutil
 import subprocess
@@ -295,6 +296,55 @@ def test_health_says_what_the_today_page_warns_of_without_a_login(
 
         office.stop()
         assert health(503)["problems"][0] == {"code": "sequencer_stopped"}
+
+
+def test_a_clock_in_a_year_no_office_can_be_in_is_said_in_red(
+    app: FastAPI,
+    manager: TestClient,
+    users: dict[Role, str],
+    office: Office,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A clock set once, before the server started, shows no step: a year typed in the Buddhist Era, or
+    a Raspberry Pi that starts in 1970, must still be said, on the today page, by /health and in the log."""
+
+    def live() -> str:
+        return html.unescape(manager.get("/dashboard/today.json").json()["html"])
+
+    def take() -> None:
+        reply = office.issue_ticket(TicketRequest(service="elderly-allowance"), check_hours=False).result(30)
+        assert isinstance(reply, TicketIssued)
+
+    right = clock.now
+    assert "ซึ่งเป็นเลขปีพุทธศักราช" not in live()
+    with TestClient(app) as anyone, caplog.at_level(logging.INFO, logger="server.office"):
+        clock.now = right.replace(year=2569)
+        take()
+        log_in(manager, users[Role.manager])  # the session ran out 543 years ago
+        page = live()
+        assert '<span class="alert danger">นาฬิกาของเครื่องแม่ข่ายตั้งปีเป็น ค.ศ. 2569 ซึ่งเป็นเลขปีพุทธศักราช' in page
+        assert "ให้ตั้งปีของนาฬิกาเป็น ค.ศ. 2026" in page, page
+        body = anyone.get("/health").json()
+        assert body["status"] == "warning" and {"code": "clock_wrong", "year": 2569} in body["problems"]
+
+        clock.now = dt.datetime(1970, 1, 1, 0, 0, 30, tzinfo=dt.UTC)
+        take()
+        log_in(manager, users[Role.manager])
+        assert "นาฬิกาของเครื่องแม่ข่ายแสดงปี ค.ศ. 1970 ซึ่งยังไม่มีระบบนี้" in live()
+
+        clock.now = right
+        take()
+        log_in(manager, users[Role.manager])
+        assert "นาฬิกาของเครื่องแม่ข่ายแสดงปี" not in live() and "ซึ่งเป็นเลขปีพุทธศักราช" not in live()
+        assert all(p["code"] != "clock_wrong" for p in anyone.get("/health").json()["problems"])
+    said = [r.getMessage() for r in caplog.records if "clock reads" in r.getMessage()]
+    assert len(said) == 3, said
+    assert said[0].startswith(
+        "the server's clock reads the year 2569, a Buddhist Era year where the Common Era's belongs (2026)"
+    )
+    assert said[1].startswith("the server's clock reads the year 1970: every ticket")
+    assert said[2] == "the server's clock reads 2026 again"
 
 
 def test_today_json_does_not_eat_the_next_pages_message(admin: TestClient) -> None:

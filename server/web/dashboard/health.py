@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from server.web.context import WebContext
 from server.web.dashboard.state import dashboard_of
+from server.web.port import wrong_year
 from server.web.security import Access, guarded_router
 
 health = guarded_router(Access.anonymous)
@@ -43,6 +44,9 @@ def health_check(request: Request) -> Response:
     backup = dashboard.backup_alert(now=now)
     if backup is not None:  # backup_failed, backup_overdue, backup_none
         problems.append({"code": backup.kind.value, "at": _iso(backup.at)})
+    year = wrong_year(now)
+    if year is not None:
+        problems.append({"code": "clock_wrong", "year": year})
     steps = dashboard.clock_steps_today(web)
     if steps:
         step = steps[-1]

@@ -26,7 +26,7 @@ from server.web.dashboard.jobs import ExportFile, ExportJob, JobState, TooManyEx
 from server.web.dashboard.live import LiveQueue
 from server.web.dashboard.state import STATIC_DIR, Dashboard, dashboard_of
 from server.web.dashboard.texts import text
-from server.web.port import ClockStep
+from server.web.port import BUDDHIST_ERA_FROM, ClockStep, wrong_year
 from server.web.security import Access, guarded_router, visitor
 
 logger = logging.getLogger(__name__)
@@ -118,6 +118,7 @@ def _today_context(request: Request, dashboard: Dashboard) -> dict[str, Any]:
         "broker_lost_at": web.office.broker_lost_at,
         "backup": dashboard.backup_alert(now=now),
         "clock_step": _clock_steps_text(dashboard.clock_steps_today(web), lang),
+        "clock_wrong": _wrong_year_text(now, lang),
         "devices_offline": sum(1 for d in devices if d.online is False),
         "printer_problems": sum(1 for d in devices if d.printer_problem),
         "counters_open": sum(1 for c in queue.counters if c.open),
@@ -150,6 +151,16 @@ def _clock_step_text(step: ClockStep, lang: Lang) -> str:
         was=datetime_text(step.was, lang, full_year=full_year),
     )
     return f"{said} {text('clock_buddhist_era', lang)}" if step.buddhist_era else said
+
+
+def _wrong_year_text(now: dt.datetime, lang: Lang) -> str | None:
+    """What the page says while the server's clock reads a year no office can be in."""
+    year = wrong_year(now)
+    if year is None:
+        return None
+    if year >= BUDDHIST_ERA_FROM:
+        return text("clock_year_buddhist", lang, year=year, right=year - 543)
+    return text("clock_year_early", lang, year=year)
 
 
 def _clock_steps_text(steps: list[ClockStep], lang: Lang) -> str | None:

@@ -97,6 +97,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "(543 years apart: the year was typed in the Buddhist Era; the system clock takes the year in the "
         "Common Era)",
     ),
+    "clock_year_buddhist": (
+        "นาฬิกาของเครื่องแม่ข่ายตั้งปีเป็น ค.ศ. {year} ซึ่งเป็นเลขปีพุทธศักราช: วันที่ของบัตรคิว รายงาน "
+        "และแบบประเมินผิดทั้งหมด ให้ตั้งปีของนาฬิกาเป็น ค.ศ. {right}",
+        "The server's clock reads the year {year}, a Buddhist Era year where the Common Era's belongs: "
+        "every ticket, report and survey is dated wrong. Set the clock's year to {right}",
+    ),
+    "clock_year_early": (
+        "นาฬิกาของเครื่องแม่ข่ายแสดงปี ค.ศ. {year} ซึ่งยังไม่มีระบบนี้: วันที่ของบัตรคิว รายงาน "
+        "และแบบประเมินผิดทั้งหมด ให้ตั้งนาฬิกาให้ถูกต้อง",
+        "The server's clock reads the year {year}, before this system existed: every ticket, report and "
+        "survey is dated wrong. Set the clock right",
+    ),
     "clock_steps_today": ("(วันนี้ปรับแล้ว {n} ครั้ง)", "({n} times today)"),
     "clock_forward": ("ไปข้างหน้า", "forward"),
     "clock_back": ("ย้อนหลัง", "back"),
