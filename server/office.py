@@ -1273,8 +1273,8 @@ class Office:
                 connection, window=self._config.queue.wait_estimate_window, today=today
             )
             presence = records.device_presence(connection)
-        if day.ahead is not None:
-            log.warning(
+        if day.ahead is not None:  # at every start until the calendar gets there: said, not warned of
+            log.info(
                 "the database has tickets of business day %s, after today (%s) by the server's clock: they "
                 "were numbered while the clock was set ahead. Today's numbers go on where they stopped; "
                 "the unfinished tickets of %s keep their place (last, by their issue times); "
