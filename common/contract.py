@@ -201,6 +201,15 @@ class TicketRequest(Message):
     lang: Lang = Lang.th
 
 
+class BootMark(Part):
+    """A moment on a device's own boot clock: which boot (`/proc/sys/kernel/random/boot_id`) and how long
+    after it. Wrong or unset wall clocks do not move it, so the server can place a moment of the device's
+    on its own clock from a live `device.status` of the same boot."""
+
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    uptime_s: float = Field(ge=0)
+
+
 class TicketOffline(Message):
     """A ticket a kiosk issued and printed while the server was unreachable; the server takes it in."""
 
@@ -214,6 +223,9 @@ class TicketOffline(Message):
     replaces: uuid.UUID | None = None
     """The `ticket.request` the kiosk gave up waiting for: if the server did issue a ticket for it, that
     ticket is cancelled, so one citizen never holds two places."""
+    printed: BootMark | None = None
+    """When it was printed, on the kiosk's boot clock: `issued_at` is the kiosk's wall clock, which a
+    kiosk switched on without a time server reads from the evening before."""
 
     @field_serializer("issued_at")
     def _issued(self, value: datetime) -> str:
@@ -424,6 +436,8 @@ class DeviceStatus(Message):
     server_reachable: bool | None = None
     """A kiosk's view: False while it issues offline tickets."""
     outbox_pending: int = Field(0, ge=0)
+    boot: BootMark | None = None
+    """The device's boot clock when it sent this status (a kiosk's offline tickets are placed by it)."""
 
 
 class ServerStatus(Message):

@@ -35,6 +35,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from common.bootclock import boot_mark
 from common.contract import DecodeFailure, DeviceStatus, Message, Reply, ServerStatus, decode
 from common.outbox import Outbox
 from common.paho_tables import share_property_tables
@@ -286,7 +287,7 @@ class MqttLink:
         """Publish a new retained status (printer state, server reachability...)."""
         self._status = status
         if self.connected and self.presence:
-            self.publish(self.status_topic, status, retain=True)
+            self.publish(self.status_topic, self._status_now(), retain=True)
 
     def start(self) -> None:
         """Connect in the background; reconnects forever until `stop`."""
@@ -389,6 +390,14 @@ class MqttLink:
 
     # ------------------------------------------------------------------------------------------ internals
 
+    def _status_now(self) -> Message:
+        """The status to publish now: a device's carries its boot clock as it is sent (the server places
+        the kiosk's offline tickets by it, before the outbox sends them on a new connection)."""
+        status = self._status
+        if isinstance(status, DeviceStatus) and status.online:
+            return status.model_copy(update={"boot": boot_mark()})
+        return status
+
     def _default_status(self, *, online: bool) -> Message:
         if self.role is DeviceRole.server:
             return ServerStatus(online=online, version=self.version)
@@ -466,7 +475,7 @@ class MqttLink:
                 self._subscribed.set()
             self._connected.set()
             if self.presence:
-                client.publish(self.status_topic, self._status.encode(), qos=1, retain=True)
+                client.publish(self.status_topic, self._status_now().encode(), qos=1, retain=True)
             self._resend_pending(only_stale=False)
             self._notify_connection(True)
         except Exception:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common.bootclock import boot_mark
 from common.config import PrinterConfig
 from common.contract import (
     Catalog,
@@ -74,6 +75,10 @@ class OutboxStatusChannel:
     def status(self) -> DeviceStatus:
         raise NotImplementedError
 
+    def say_status(self) -> None:
+        """Publish the status again, as it is now."""
+        self._publish()
+
     def _publish(self) -> None:
         self._last_pending = self.outbox_pending()
         self.link.set_status(self.status())
@@ -95,7 +100,9 @@ class LinkChannel(OutboxStatusChannel):
         return self.link.withdraw(str(request_id))
 
     def send_offline(self, ticket: TicketOffline) -> None:
-        self.link.request(self.topics.ticket_offline(self.device_id), ticket)
+        """Send (from the outbox, until answered) a ticket just printed, marked on the boot clock."""
+        printed = ticket.model_copy(update={"printed": boot_mark()})
+        self.link.request(self.topics.ticket_offline(self.device_id), printed)
         self.refresh_status()
 
     def publish_health(self, health: KioskHealth) -> None:
@@ -256,6 +263,10 @@ class KioskRuntime:
         message = inbound.decode(expect=(ServerStatus,))
         if isinstance(message, ServerStatus):
             self.model.on_server_status(message)
+            if message.online and not inbound.retain:
+                # The server just came online: it may have missed this kiosk's status (published before it
+                # subscribed) and need its boot clock to place offline tickets stamped by a wrong clock.
+                self.channel.say_status()
 
     def _on_reply_topic(self, inbound: Inbound) -> None:
         # Replies that settle a request reach the model through `on_reply`; this only notes the rest.

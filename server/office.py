@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection
 from common.config import OfficeConfig
 from common.contract import (
     BoardCall,
+    BootMark,
     CounterCommand,
     CounterRejected,
     CounterResult,
@@ -106,6 +107,11 @@ second is below what anyone watching a board notices."""
 RECENT_CALLS = records.RECENT_CALLS
 KIOSK_CLOCK_SKEW = dt.timedelta(minutes=10)
 """An offline ticket stamped further ahead than this says the kiosk's clock is wrong: logged."""
+OFFLINE_HOLD = dt.timedelta(minutes=1)
+"""How long an offline ticket may wait for its kiosk's live status (`Office._hold`): the kiosk sends its
+status on seeing the server online, and the ticket again every few seconds."""
+OFFLINE_HELD_MAX = 1000
+"""More held at once is not kiosks coming back (each holds a few): the rest are judged by their stamps."""
 CLOCK_STEP = dt.timedelta(minutes=2)
 """The server's clock moving this much more, or less, than the time that passed between two batches was
 set, not run, and that is logged: the business date, every issue time and every wait follow this clock.
@@ -162,6 +168,8 @@ class _Raw:
 
     topic: str
     payload: bytes
+    retain: bool = False
+    """Delivered from the broker's store (sent earlier), not live."""
 
 
 @dataclass(slots=True)
@@ -306,6 +314,10 @@ class Office:
         self._last_completed: dict[str, TicketView] = {}
         """Per counter, the ticket it completed last today (in its retained state, for the survey tablet)."""
         self._presence: dict[str, DeviceStatus] = {}
+        self._boot_seen: dict[str, tuple[BootMark, dt.datetime]] = {}
+        """Per device, its boot clock in its latest live status and the server's time then."""
+        self._held: dict[str, dt.datetime] = {}
+        """Offline tickets left unanswered for now (`_hold`), by event id: since when."""
         self._published: dict[str, str] = {}
         self._dirty_counters: set[str] = set()
         self._board_dirty = False
@@ -377,10 +389,11 @@ class Office:
 
     # ---------------------------------------------------------------------------------------- inbound
 
-    def receive(self, topic: str, payload: bytes) -> None:
-        """An MQTT message from the link (any thread). Waits while the inbox is full; if it stays full the
-        message is dropped with an error in the log (the device resends from its outbox)."""
-        if not self._offer(_Raw(topic, payload)):
+    def receive(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        """An MQTT message from the link (any thread); `retain`: delivered from the broker's store. Waits
+        while the inbox is full; if it stays full the message is dropped with an error in the log (the
+        device resends from its outbox)."""
+        if not self._offer(_Raw(topic, payload, retain)):
             log.error("sequencer inbox full: dropped a message on %s (the sender will resend)", topic)
 
     def submit(
@@ -708,6 +721,13 @@ class Office:
             return None
         if isinstance(decoded, DeviceStatus):
             self._presence_update(inbound.sender, decoded, batch)
+            if (
+                decoded.boot is not None
+                and decoded.online
+                and not raw.retain
+                and decoded.device == inbound.sender
+            ):
+                self._boot_seen[inbound.sender] = (decoded.boot, batch.now)
             return None
         return _Request(
             inbound.kind, decoded, inbound.sender, self._reply_topic(inbound.kind, inbound.sender)
@@ -772,6 +792,9 @@ class Office:
                 return
             batch.outgoing.append(_Outgoing(request.reply_topic, earlier.reply_payload, request.future))
             return
+        if self._hold(request, batch.now):
+            return
+        self._held.pop(event_id, None)
         reply: Reply
         try:
             reply = self._apply_request(connection, request, batch)
@@ -805,7 +828,17 @@ class Office:
             self._absorb(effects, event_id, batch)
             return self._issued(message.id, effects, now, offline=False)
         if isinstance(message, TicketOffline):
-            if message.issued_at > now + KIOSK_CLOCK_SKEW:
+            printed = self._printed_at(request.sender, message)
+            if abs(printed - message.issued_at) > KIOSK_CLOCK_SKEW:
+                log.warning(
+                    "offline ticket %s from %s is stamped %s but was printed at %s by the server's clock "
+                    "(from the kiosk's boot clock): taken in by that time; check the kiosk's clock",
+                    message.number,
+                    request.sender,
+                    to_local(message.issued_at).isoformat(timespec="seconds"),
+                    to_local(printed).isoformat(timespec="seconds"),
+                )
+            elif message.issued_at > now + KIOSK_CLOCK_SKEW:
                 log.warning(
                     "offline ticket %s from %s is stamped %s, the server says %s: check the kiosk's clock",
                     message.number,
@@ -816,7 +849,7 @@ class Office:
             effects = self.queue.take_offline(
                 message.service,
                 number=message.number,
-                issued_at=message.issued_at,
+                issued_at=printed,
                 now=now,
                 priority=message.priority,
                 lang=message.lang,
@@ -832,6 +865,52 @@ class Office:
         if isinstance(message, SurveyResponse):
             return self._survey(connection, request.sender, message, batch)
         raise QueueError("wrong_type", f"{message.type} is not a request")
+
+    def _printed_at(self, kiosk: str, ticket: TicketOffline) -> dt.datetime:
+        """When an offline ticket was printed, by the server's clock: from the kiosk's boot clock when a
+        live status of the same boot was seen (`_by_boot_clock`), else the kiosk's stamp."""
+        return self._by_boot_clock(kiosk, ticket) or ticket.issued_at
+
+    def _by_boot_clock(self, kiosk: str, ticket: TicketOffline) -> dt.datetime | None:
+        """When the ticket was printed, from the kiosk's boot clock and its latest live status of that boot
+        (the kiosk's wall clock may have been wrong: switched on without a time server, it reads the
+        evening before); None without one. Never later than that status."""
+        seen = self._boot_seen.get(kiosk)
+        mark = ticket.printed
+        if seen is None or mark is None or seen[0].id != mark.id or mark.uptime_s > seen[0].uptime_s:
+            return None
+        status_mark, status_at = seen
+        return status_at - dt.timedelta(seconds=status_mark.uptime_s - mark.uptime_s)
+
+    def _hold(self, request: _Request, now: dt.datetime) -> bool:
+        """Whether to leave an offline ticket unanswered for now: stamped on an earlier business day (it
+        would be refused) but marked on a boot clock of which no live status has come yet. That is the
+        kiosk's status published before this server subscribed (everything started together after a
+        power cut): on seeing the server come online the kiosk publishes it again, and sends the ticket
+        again, which is then placed by it. Held at most `OFFLINE_HOLD`, then judged by its stamp."""
+        ticket = request.message
+        if request.future is not None or not isinstance(ticket, TicketOffline) or ticket.printed is None:
+            return False
+        if business_date(min(ticket.issued_at, now)) >= self.queue.business_date:
+            return False
+        seen = self._boot_seen.get(request.sender)
+        if seen is not None and (
+            seen[0].id != ticket.printed.id or seen[0].uptime_s >= ticket.printed.uptime_s
+        ):
+            return False  # placed by the boot clock, or printed before the kiosk last started: no use waiting
+        event_id = str(ticket.id)
+        since = self._held.get(event_id)
+        if since is None:
+            if len(self._held) >= OFFLINE_HELD_MAX:
+                return False
+            self._held[event_id] = since = now
+            log.info(
+                "offline ticket %s from %s held until the kiosk's status comes", ticket.number, request.sender
+            )
+        if now - since < OFFLINE_HOLD:
+            return True
+        del self._held[event_id]
+        return False
 
     def _supersede(self, connection: Connection, request: _Request, replaced: str, batch: _Batch) -> None:
         """The kiosk gave up waiting for the request `replaced` and printed an offline ticket instead: one

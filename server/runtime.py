@@ -304,7 +304,7 @@ class ServerRuntime:
     # ------------------------------------------------------------------------------------------ wiring
 
     def _inbound(self, inbound: Inbound) -> None:
-        self.office.receive(inbound.topic, inbound.payload)
+        self.office.receive(inbound.topic, inbound.payload, retain=inbound.retain)
 
     def _publish(self, topic: str, payload: bytes, retain: bool) -> None:
         # The stored reply of a resend must go out byte for byte.

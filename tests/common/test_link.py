@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from common.bootclock import boot_mark
 from common.contract import DeviceStatus, ServerStatus, TicketRejected, TicketRequest, decode
 from common.link import Inbound, LinkLoop, MqttLink
 from common.vocabulary import DeviceRole
@@ -77,12 +78,18 @@ def test_presence_online_then_offline_by_will(fresh_broker) -> None:  # type: ig
     kiosk.start()
     try:
         assert display.wait_connected(10) and kiosk.wait_connected(10)
-        assert seen.get(timeout=10).online is True
+        online = seen.get(timeout=10)
+        assert online.online is True
+        # it says where its boot clock stood when it was sent (the server places offline tickets by it)
+        now = boot_mark()
+        assert online.boot is not None and now is not None and online.boot.id == now.id
+        assert 0 <= now.uptime_s - online.boot.uptime_s < 10
         # The kiosk vanishes without a goodbye: the broker publishes its will.
         kiosk.client._sock_close()  # type: ignore[attr-defined]
         kiosk.client.loop_stop()
         status = seen.get(timeout=10)
         assert isinstance(status, DeviceStatus) and status.online is False and status.device == "kiosk-1"
+        assert status.boot is None
     finally:
         display.stop()
 

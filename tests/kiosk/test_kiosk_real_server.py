@@ -15,6 +15,7 @@ What a citizen and staff would notice:
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from common.config import OfficeConfig, PrinterConfig, config_from_dict
+from common.thaidate import BANGKOK, business_date, to_local
 from common.topics import Topics
 from common.vocabulary import PrinterState, Priority, TicketState
 from kiosk.headless import HeadlessLoop
@@ -345,6 +347,36 @@ def test_with_the_server_stopped_the_offline_ticket_is_printed_and_queued_once_w
     )
     kiosk.until(lambda: m.server_reachable is True, "the kiosk to see the server back")
     assert m.ticket_view().number == number, "the citizen's number did not change"
+
+
+def test_an_offline_ticket_stamped_by_a_kiosk_clock_of_yesterday_is_queued_when_it_was_printed(
+    server: Server, kiosk: Kiosk, fresh_broker: RunningBroker
+) -> None:
+    """Everything switched on after a power cut: the kiosk has no time server yet and reads the evening
+    before (its saved time), the server is not up. Its offline ticket, stamped yesterday, must not be
+    refused as yesterday's when the server comes: it is placed by the kiosk's boot clock."""
+    ready(kiosk, fresh_broker.site)
+    m = kiosk.model
+    server.stop()
+    kiosk.until(lambda: m.server_online is False, "the server's retained status: offline")
+    yesterday = to_local(dt.datetime.now(dt.UTC)).date() - dt.timedelta(days=1)
+    evening = dt.datetime.combine(yesterday, dt.time(19, 5), tzinfo=BANGKOK)
+    m.now = lambda: evening  # the kiosk's wall clock: its saved time, yesterday evening
+
+    printed_at = dt.datetime.now(dt.UTC)
+    kiosk.take_ticket(ELDERLY)
+    assert kiosk.phase() is TicketPhase.offline
+    number = m.ticket_view().number
+    kiosk.printed()
+    assert "19:05" in str(kiosk.printer.images[0].info["text"]), "the paper says what the kiosk believed"
+
+    server.start()
+    kiosk.until(lambda: kiosk.runtime.channel.outbox_pending() == 0, "the server's answer to the ticket")
+    (row,) = server.tickets()
+    assert (row.number, row.offline, row.state) == (number, True, TicketState.waiting.value)
+    assert row.business_date == business_date(dt.datetime.now(dt.UTC)), "today's queue, not yesterday's"
+    placed = row.issued_at.replace(tzinfo=dt.UTC) if row.issued_at.tzinfo is None else row.issued_at
+    assert abs(placed - printed_at) < dt.timedelta(seconds=10), (placed, printed_at)
 
 
 def test_with_the_server_gone_silent_the_kiosk_gives_its_own_number_and_the_request_takes_no_place(

@@ -20,12 +20,14 @@ from sqlalchemy import func, select
 from common.contract import (
     BoardCall,
     BoardState,
+    BootMark,
     Catalog,
     CounterCommand,
     CounterRejected,
     CounterResult,
     CounterState,
     DeviceStatus,
+    Message,
     SurveyAccepted,
     SurveyRejected,
     SurveyResponse,
@@ -327,6 +329,62 @@ def test_offline_tickets_are_taken_in_their_place(office: tuple[Office, Any, Any
     ok(act(o, "c1", CounterAction.open))
     called = ok(act(o, "c1", CounterAction.call_next))
     assert called.ticket is not None and called.ticket.number == "AD01"
+
+
+def test_an_offline_ticket_is_placed_by_the_kiosks_boot_clock_when_its_wall_clock_was_wrong(
+    office: tuple[Office, Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A kiosk switched on at 08:50 without a time server reads the evening before (its saved time) and
+    stamps its offline tickets so: by that stamp the server would refuse them as of an earlier day, while
+    the citizens hold them. Its boot clock says when they were printed, measured from a live status of
+    the same boot; until one comes (it waits at most a minute), the ticket is not answered."""
+    o, published, clock = office
+    boot = "3f1c2e9a-0000-4000-8000-000000000001"
+    evening = dt.datetime(2026, 11, 25, 12, 5, tzinfo=dt.UTC)  # 19:05 yesterday, the kiosk's saved time
+    replies = T.ticket_reply("kiosk-1")
+
+    def offline(number: str, uptime_s: float) -> TicketOffline:
+        mark = BootMark(id=boot, uptime_s=uptime_s)
+        return TicketOffline(service="reg", number=number, issued_at=evening, printed=mark)
+
+    def send(message: Message) -> Any:
+        """Send as the kiosk does (over MQTT); its reply, or None when none came."""
+        o.receive(T.ticket_offline("kiosk-1"), message.encode())
+        barrier(o)
+        answers = [r for r in published.messages(replies) if r.request_id == message.id]
+        assert len(answers) <= 1
+        return answers[0] if answers else None
+
+    def status(uptime_s: float, boot_id: str = boot, *, retain: bool = False) -> None:
+        mark = BootMark(id=boot_id, uptime_s=uptime_s)
+        payload = DeviceStatus(device="kiosk-1", role=DeviceRole.kiosk, online=True, boot=mark).encode()
+        o.receive(T.device_status("kiosk-1"), payload, retain=retain)
+
+    first = offline("AD01", 290.0)
+    assert send(first) is None, "held: no status of the kiosk's yet"
+    status(900.0, retain=True)  # the broker's stored status, from before the server subscribed
+    assert send(first) is None, "a stored status says nothing of now"
+    clock.advance(seconds=61)
+    refused = send(first)
+    assert isinstance(refused, TicketRejected) and refused.code == "offline_expired", "a minute, no more"
+
+    status(900.0, boot_id="another-boot")  # the kiosk started again since: its boot clock is of no use
+    other = send(offline("AD02", 300.0))
+    assert isinstance(other, TicketRejected) and other.code == "offline_expired"
+
+    held = offline("AD03", 300.0)
+    status(200.0)  # this boot, but from before the ticket was printed: wait for a newer one
+    assert send(held) is None
+    with caplog.at_level(logging.WARNING, logger="server.office"):
+        status(900.0)  # live, now, by the server's clock
+        taken = send(held)
+    assert isinstance(taken, TicketIssued) and taken.offline, taken
+    assert taken.issued_at == clock.now - dt.timedelta(seconds=600), "printed ten minutes before the status"
+    assert taken.business_date == THURSDAY_9AM.date()
+    assert (
+        "AD03 from kiosk-1 is stamped 2026-11-25T19:05:00+07:00 but was printed at 2026-11-26T08:51:01"
+        in (caplog.text)
+    )
 
 
 def test_bad_payloads_are_answered_counted_and_do_not_stop_the_server(
