@@ -1304,6 +1304,8 @@ class Office:
         """At the first moment of a new business day (by the server's clock), close the old one."""
         today = business_date(batch.now)
         if today < self.queue.business_date:
+            if wrong_year(batch.now) is not None:
+                return  # a clock that lost its time (1970): the day stays; it is said in red meanwhile
             # The clock was set back across midnight: it had been ahead, and the day numbered since
             # then is not today. Resume today from the database (`load_stored_day`).
             log.warning(
@@ -1346,10 +1348,13 @@ class Office:
 
     def _rebuild(self) -> None:
         """Make the queue exactly what the database says (start, and after a failed batch)."""
-        today = business_date(self._clock())
+        now = self._clock()
+        today = business_date(now)
+        # A clock in a year no office can be in (1970: it lost its time) is not followed back to it.
+        plausible = wrong_year(now) is None
         with self._transaction() as connection:
             day = records.load_stored_day(
-                connection, window=self._config.queue.wait_estimate_window, today=today
+                connection, window=self._config.queue.wait_estimate_window, today=today if plausible else None
             )
             presence = records.device_presence(connection)
         if day.ahead is not None:  # at every start until the calendar gets there: said, not warned of

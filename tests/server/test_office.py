@@ -602,6 +602,26 @@ def test_a_clock_set_ahead_then_put_right_brings_the_office_back_to_today(
         again.stop()
 
 
+def test_a_clock_that_lost_its_time_keeps_the_office_on_its_day(store: Store) -> None:
+    """A Raspberry Pi that found neither a time server nor a saved time reads 1970: the office is not
+    taken back to a day of 1970, before or after a restart; its numbers go on (and the today page says
+    the clock is wrong in red meanwhile)."""
+    o, _published, clock = start_office(store)
+    try:
+        take(o)
+        clock.set(dt.datetime(1970, 1, 1, 0, 1, tzinfo=dt.UTC))
+        lost = take(o)
+        assert (lost.business_date, lost.number) == (THURSDAY_9AM.date(), "A002")
+    finally:
+        o.stop()
+    again, _published, _clock = start_office(store, clock=clock)
+    try:
+        assert again.queue.business_date == THURSDAY_9AM.date()
+        assert take(again).number == "A003"
+    finally:
+        again.stop()
+
+
 def test_a_clock_a_few_minutes_fast_at_midnight_numbers_each_day_once(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
