@@ -59,7 +59,7 @@ from common.contract import (
     rejection_text,
     utcnow,
 )
-from common.thaidate import business_date, to_local
+from common.thaidate import BE_OFFSET, business_date, to_local
 from common.topics import Topics, parse_inbound
 from common.vocabulary import CounterAction, DeviceRole, Outcome, TicketState
 from server.diskspace import storage_full
@@ -638,7 +638,7 @@ class Office:
                 "the server's clock reads the year %d%s: every ticket, report and survey is dated wrong "
                 'until it is set right (docs/operations.md, "The server\'s clock")',
                 year,
-                f", a Buddhist Era year where the Common Era's belongs ({year - 543})"
+                f", a Buddhist Era year where the Common Era's belongs ({year - BE_OFFSET})"
                 if year >= BUDDHIST_ERA_FROM
                 else "",
             )

@@ -21,7 +21,7 @@ from common.contract import (
     TicketView,
     rejection_text,
 )
-from common.thaidate import to_local
+from common.thaidate import BE_OFFSET, to_local
 from server.engine import Availability, OfficeQueue, Ticket
 
 
@@ -274,7 +274,7 @@ class ClockStep:
         return abs(abs(self.step) - BUDDHIST_ERA_OFFSET) <= dt.timedelta(days=2)
 
 
-BUDDHIST_ERA_OFFSET = dt.timedelta(days=543 * 365.2425)
+BUDDHIST_ERA_OFFSET = dt.timedelta(days=BE_OFFSET * 365.2425)
 """How far a year typed in the Buddhist Era puts a clock ahead."""
 
 

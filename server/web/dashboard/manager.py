@@ -12,7 +12,7 @@ from fastapi import Form, HTTPException, Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from common.config import OfficeConfig
-from common.thaidate import fiscal_quarter, to_local
+from common.thaidate import BE_OFFSET, fiscal_quarter, to_local
 from common.vocabulary import DeviceRole, Lang, PrinterState
 from server.reports.export_csv import report_csv_zip
 from server.reports.export_pdf import report_pdf
@@ -159,7 +159,7 @@ def _wrong_year_text(now: dt.datetime, lang: Lang) -> str | None:
     if year is None:
         return None
     if year >= BUDDHIST_ERA_FROM:
-        return text("clock_year_buddhist", lang, year=year, right=year - 543)
+        return text("clock_year_buddhist", lang, year=year, right=year - BE_OFFSET)
     return text("clock_year_early", lang, year=year)
 
 
