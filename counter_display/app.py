@@ -116,7 +116,7 @@ class DisplayApp(App):  # type: ignore[misc]
         vm.changed = redraw
         self.announcer.on_start.append(lambda a: vm.on_announcement(a, utcnow()))
         self._subscribe(vm.subscriptions(), vm.on_message)
-        self.link.on_connection_change(vm.on_connection)
+        self.link.on_connection_change(lambda up: vm.on_connection(up, utcnow()))
 
         def blink(_dt: float) -> None:
             if vm.next_change(utcnow()) is not None:

@@ -38,9 +38,19 @@ FLASH_S = 8.0
 citizen who looked up at the chime to find it, short enough that two calls in a row both stand out."""
 
 STALE_CALL_S = 120.0
-"""A `board/call` older than this (by this device's clock) is not announced: after a reconnect the
-broker hands over the calls missed meanwhile, and announcing history would send people to the wrong
-counter. The tile still shows the truth from `board/state`. Displays need a synchronised clock (NTP)."""
+"""A `board/call` older than this (by the server's clock, as live messages set the display's) is not
+announced: after a reconnect the broker hands over the calls missed meanwhile, and announcing history
+would send people to the wrong counter. The tile still shows the truth from `board/state`."""
+
+LIVE_AFTER_S = 5.0
+"""Messages coming this long after the link connected are live: the first ones are what the broker kept
+or queued while the board was away, and say nothing of the server's clock now."""
+CLOCK_SAMPLES = 16
+"""The board's clock is set against the server's by the latest live messages: each one's age on arrival
+is the two clocks' difference plus its journey, so the least of these is the difference."""
+CLOCK_OFF = dt.timedelta(minutes=2)
+"""A display's clock this far from the server's is logged (once): it would show the wrong time and, ahead,
+take every call for one missed while away."""
 
 ANNOUNCED_IDS = 64
 """How many `board/call` event ids the board remembers: a broker that crashed hands over again what it
@@ -135,6 +145,9 @@ class BoardViewModel:
     _caption_until: dt.datetime | None = None
     _ever_connected: bool = False
     _announced: deque[uuid.UUID] = field(default_factory=lambda: deque(maxlen=ANNOUNCED_IDS))
+    _connected_at: dt.datetime | None = None
+    _clock_gaps: deque[dt.timedelta] = field(default_factory=lambda: deque(maxlen=CLOCK_SAMPLES))
+    _clock_off_said: bool = False
 
     # ------------------------------------------------------------------------------------------ inputs
 
@@ -149,9 +162,15 @@ class BoardViewModel:
         if isinstance(message, DecodeFailure):
             log.warning("ignored a message on %s: %s", inbound.topic, message.reason)
             return
-        self.apply(message, now)
+        since = self._connected_at
+        live = not inbound.retain and since is not None and (now - since).total_seconds() >= LIVE_AFTER_S
+        self.apply(message, now, live=live)
 
-    def apply(self, message: Message, now: dt.datetime) -> None:
+    def apply(self, message: Message, now: dt.datetime, *, live: bool = False) -> None:
+        """`live`: delivered as it was sent (`on_message`). A live board state or call was made by the
+        server at its `ts`, so it sets the board's clock (a status or catalog may have waited since)."""
+        if live and isinstance(message, BoardState | BoardCall):
+            self._set_clock(message.ts, now)
         if isinstance(message, BoardState):
             if self.state is not None and message.ts < self.state.ts:
                 log.info("ignored an older board state (%s)", message.ts)
@@ -166,8 +185,10 @@ class BoardViewModel:
             self.server_online = message.online
         self.changed()
 
-    def on_connection(self, up: bool) -> None:
+    def on_connection(self, up: bool, now: dt.datetime | None = None) -> None:
+        """The link's connection came up or went down (`now`: when, by this display's clock)."""
         self.connected = up
+        self._connected_at = now if up else None
         self._ever_connected = self._ever_connected or up
         self.changed()
 
@@ -186,7 +207,7 @@ class BoardViewModel:
             )
             return
         self._announced.append(call.id)
-        age = (now - call.ts).total_seconds()
+        age = (self.server_now(now) - call.ts).total_seconds()
         if age > STALE_CALL_S:
             log.info(
                 "not announcing %s at counter %s: called %.0f s ago", call.number, call.counter_number, age
@@ -196,6 +217,23 @@ class BoardViewModel:
             return
         self.announce(Call(call.number, call.counter_number, call.repeat))
 
+    def server_now(self, now: dt.datetime) -> dt.datetime:
+        """`now` (this display's clock) on the server's clock, as the latest live messages set it: the
+        same when the display keeps time; right when it does not (no time server since it started)."""
+        return now - min(self._clock_gaps) if self._clock_gaps else now
+
+    def _set_clock(self, sent: dt.datetime, now: dt.datetime) -> None:
+        self._clock_gaps.append(now - sent)
+        off = min(self._clock_gaps)
+        if abs(off) > CLOCK_OFF and not self._clock_off_said:
+            self._clock_off_said = True
+            log.warning(
+                "this display's clock is %s %s the server's: the board shows the server's time and "
+                "announces by it; set the display's clock (a time server)",
+                dt.timedelta(seconds=round(abs(off).total_seconds())),
+                "ahead of" if off > dt.timedelta(0) else "behind",
+            )
+
     # ------------------------------------------------------------------------------------------ output
 
     def next_change(self, now: dt.datetime) -> float | None:
@@ -204,7 +242,7 @@ class BoardViewModel:
         return (min(ends) - now).total_seconds() if ends else None
 
     def view(self, now: dt.datetime) -> BoardView:
-        local = to_local(now)
+        local = to_local(self.server_now(now))
         names = self._service_names()
         tiles: list[Tile] = []
         recent: tuple[RecentRow, ...] = ()

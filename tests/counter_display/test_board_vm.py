@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
-from common.contract import ServerStatus
+import pytest
+
+from common.contract import BoardCall, Message, ServerStatus
 from common.link import Inbound
+from common.thaidate import to_local
 from common.topics import Topics
 from counter_display.announce import Announcement, Call
 from counter_display.board_vm import FLASH_S, STALE_CALL_S, WAITING_ROWS, BoardViewModel
@@ -125,3 +129,37 @@ def test_idle_board_welcomes() -> None:
     vm.apply(board_state(counters=3, busy=0, recent=[]), NOW)
     view = vm.view(NOW)
     assert view.caption_th.startswith("ยินดีต้อนรับ") and view.recent == ()
+
+
+def test_a_display_whose_clock_is_wrong_shows_and_announces_by_the_servers_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A display an hour fast took every call for one missed an hour ago and announced none, and showed
+    the wrong time. Live board states and calls set its clock against the server's; what the broker
+    hands over on connecting (kept or queued while it was away) does not."""
+    calls: list[Call] = []
+    vm = BoardViewModel(TOPICS, calls.append)
+    vm.apply(catalog(), NOW)
+    fast = dt.timedelta(hours=1)
+
+    def arrive(message: Message, at: dt.datetime, *, retain: bool = False) -> None:
+        topic = TOPICS.board_call() if isinstance(message, BoardCall) else TOPICS.board_state()
+        vm.on_message(Inbound(topic, message.encode(), retain), at + fast)
+
+    vm.on_connection(True, NOW + fast)
+    arrive(board_state(ts=NOW - dt.timedelta(minutes=10)), NOW, retain=True)
+    arrive(board_call("A001", 1, ts=NOW - dt.timedelta(minutes=9)), NOW)  # queued while it was away
+    assert calls == [] and vm.view(NOW + fast).clock == to_local(NOW + fast).strftime("%H:%M")
+
+    later = NOW + dt.timedelta(seconds=30)
+    with caplog.at_level(logging.WARNING, logger="counter_display.board_vm"):
+        arrive(board_state(ts=later), later)
+        arrive(board_call("A002", 2, ts=later + dt.timedelta(seconds=1)), later + dt.timedelta(seconds=1))
+    assert [c.number for c in calls] == ["A002"]
+    assert vm.view(later + fast).clock == to_local(later).strftime("%H:%M"), "the server's time"
+    assert "this display's clock is 1:00:00 ahead of the server's" in caplog.text
+    # a display that keeps time is left as it is
+    right, _calls = make()
+    right.on_connection(True, NOW)
+    right.on_message(Inbound(TOPICS.board_state(), board_state(ts=later).encode(), False), later)
+    assert right.server_now(later) == later
