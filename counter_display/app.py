@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ from common.vocabulary import DeviceRole
 from counter_display import READY
 from counter_display.announce import AnnouncementBuilder, Announcer
 from counter_display.board_screen import BoardScreen
-from counter_display.board_vm import BoardViewModel
+from counter_display.board_vm import LIVE_AFTER_S, BoardViewModel
 from counter_display.clips import ClipSet
 from counter_display.counter_screen import CounterScreen
 from counter_display.counter_vm import CounterViewModel
@@ -115,8 +116,19 @@ class DisplayApp(App):  # type: ignore[misc]
         redraw = redraw_trigger(lambda: screen.show(vm.view(utcnow())), REDRAW_MIN_INTERVAL_S)
         vm.changed = redraw
         self.announcer.on_start.append(lambda a: vm.on_announcement(a, utcnow()))
-        self._subscribe(vm.subscriptions(), vm.on_message)
-        self.link.on_connection_change(lambda up: vm.on_connection(up, utcnow()))
+        connected_at: list[float | None] = [None]
+        """When the link last connected, on a clock that is never set (the display's own may be)."""
+
+        def on_connection(up: bool) -> None:
+            connected_at[0] = time.monotonic() if up else None
+            vm.on_connection(up)
+
+        def on_message(inbound: Inbound, now: dt.datetime) -> None:
+            since = connected_at[0]
+            vm.on_message(inbound, now, live=since is not None and time.monotonic() - since >= LIVE_AFTER_S)
+
+        self._subscribe(vm.subscriptions(), on_message)
+        self.link.on_connection_change(on_connection)
 
         def blink(_dt: float) -> None:
             if vm.next_change(utcnow()) is not None:

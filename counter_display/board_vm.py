@@ -38,9 +38,10 @@ FLASH_S = 8.0
 citizen who looked up at the chime to find it, short enough that two calls in a row both stand out."""
 
 STALE_CALL_S = 120.0
-"""A `board/call` older than this (by the server's clock, as live messages set the display's) is not
-announced: after a reconnect the broker hands over the calls missed meanwhile, and announcing history
-would send people to the wrong counter. The tile still shows the truth from `board/state`."""
+"""A `board/call` handed over on connecting and older than this (by the server's clock, as live messages
+set the display's) is not announced: the broker hands over the calls missed meanwhile, and announcing
+history would send people to the wrong counter. The tile still shows the truth from `board/state`. A
+live call, just made, is announced whatever the display's clock says."""
 
 LIVE_AFTER_S = 5.0
 """Messages coming this long after the link connected are live: the first ones are what the broker kept
@@ -48,6 +49,11 @@ or queued while the board was away, and say nothing of the server's clock now.""
 CLOCK_SAMPLES = 16
 """The board's clock is set against the server's by the latest live messages: each one's age on arrival
 is the two clocks' difference plus its journey, so the least of these is the difference."""
+CLOCK_SET = dt.timedelta(seconds=30)
+CLOCK_SET_SAMPLES = 3
+"""When this many live messages in a row all came more than `CLOCK_SET` later than the least gap says,
+the display's clock was set forward, and the gaps start again from them (a set back shows at once, as a
+smaller gap)."""
 CLOCK_OFF = dt.timedelta(minutes=2)
 """A display's clock this far from the server's is logged (once): it would show the wrong time and, ahead,
 take every call for one missed while away."""
@@ -145,7 +151,6 @@ class BoardViewModel:
     _caption_until: dt.datetime | None = None
     _ever_connected: bool = False
     _announced: deque[uuid.UUID] = field(default_factory=lambda: deque(maxlen=ANNOUNCED_IDS))
-    _connected_at: dt.datetime | None = None
     _clock_gaps: deque[dt.timedelta] = field(default_factory=lambda: deque(maxlen=CLOCK_SAMPLES))
     _clock_off_said: bool = False
 
@@ -156,15 +161,14 @@ class BoardViewModel:
         t = self.topics
         return [t.board_state(), t.board_call(), t.catalog(), t.server_status()]
 
-    def on_message(self, inbound: Inbound, now: dt.datetime) -> None:
-        """One message from the link, on the UI thread."""
+    def on_message(self, inbound: Inbound, now: dt.datetime, *, live: bool = False) -> None:
+        """One message from the link, on the UI thread. `live`: it came `LIVE_AFTER_S` or more after the
+        link connected (measured on a clock that is never set; the app knows)."""
         message = inbound.decode(expect=(BoardState, BoardCall, Catalog, ServerStatus))
         if isinstance(message, DecodeFailure):
             log.warning("ignored a message on %s: %s", inbound.topic, message.reason)
             return
-        since = self._connected_at
-        live = not inbound.retain and since is not None and (now - since).total_seconds() >= LIVE_AFTER_S
-        self.apply(message, now, live=live)
+        self.apply(message, now, live=live and not inbound.retain)
 
     def apply(self, message: Message, now: dt.datetime, *, live: bool = False) -> None:
         """`live`: delivered as it was sent (`on_message`). A live board state or call was made by the
@@ -177,7 +181,7 @@ class BoardViewModel:
                 return
             self.state = message
         elif isinstance(message, BoardCall):
-            self._on_call(message, now)
+            self._on_call(message, now, live=live)
         elif isinstance(message, Catalog):
             self.catalog = message
             self.office_th, self.office_en = message.office.name_th, message.office.name_en
@@ -185,10 +189,8 @@ class BoardViewModel:
             self.server_online = message.online
         self.changed()
 
-    def on_connection(self, up: bool, now: dt.datetime | None = None) -> None:
-        """The link's connection came up or went down (`now`: when, by this display's clock)."""
+    def on_connection(self, up: bool) -> None:
         self.connected = up
-        self._connected_at = now if up else None
         self._ever_connected = self._ever_connected or up
         self.changed()
 
@@ -200,7 +202,9 @@ class BoardViewModel:
         self._caption_until = now + dt.timedelta(seconds=FLASH_S)
         self.changed()
 
-    def _on_call(self, call: BoardCall, now: dt.datetime) -> None:
+    def _on_call(self, call: BoardCall, now: dt.datetime, *, live: bool = False) -> None:
+        """Announce a call once. A live one was just made; one handed over on connecting is announced only
+        if it is recent by the server's clock (`STALE_CALL_S`)."""
         if call.id in self._announced:
             log.info(
                 "not announcing %s at counter %s again: delivered twice", call.number, call.counter_number
@@ -208,7 +212,7 @@ class BoardViewModel:
             return
         self._announced.append(call.id)
         age = (self.server_now(now) - call.ts).total_seconds()
-        if age > STALE_CALL_S:
+        if not live and age > STALE_CALL_S:
             log.info(
                 "not announcing %s at counter %s: called %.0f s ago", call.number, call.counter_number, age
             )
@@ -224,6 +228,11 @@ class BoardViewModel:
 
     def _set_clock(self, sent: dt.datetime, now: dt.datetime) -> None:
         self._clock_gaps.append(now - sent)
+        recent = list(self._clock_gaps)[-CLOCK_SET_SAMPLES:]
+        if len(recent) == CLOCK_SET_SAMPLES and min(recent) - min(self._clock_gaps) > CLOCK_SET:
+            # Every latest message came later than the least gap allows: this display's clock was set
+            # forward (a time server found at last). The older gaps belong to the clock before.
+            self._clock_gaps = deque(recent, maxlen=CLOCK_SAMPLES)
         off = min(self._clock_gaps)
         if abs(off) > CLOCK_OFF and not self._clock_off_said:
             self._clock_off_said = True

@@ -140,26 +140,42 @@ def test_a_display_whose_clock_is_wrong_shows_and_announces_by_the_servers_time(
     calls: list[Call] = []
     vm = BoardViewModel(TOPICS, calls.append)
     vm.apply(catalog(), NOW)
-    fast = dt.timedelta(hours=1)
+    vm.on_connection(True)
+    off = dt.timedelta(hours=1)  # how far ahead the display's clock is
 
-    def arrive(message: Message, at: dt.datetime, *, retain: bool = False) -> None:
+    def arrive(message: Message, at: dt.datetime, *, live: bool = True, retain: bool = False) -> None:
         topic = TOPICS.board_call() if isinstance(message, BoardCall) else TOPICS.board_state()
-        vm.on_message(Inbound(topic, message.encode(), retain), at + fast)
+        vm.on_message(Inbound(topic, message.encode(), retain), at + off, live=live)
 
-    vm.on_connection(True, NOW + fast)
+    # handed over on connecting: kept, or queued while it was away
     arrive(board_state(ts=NOW - dt.timedelta(minutes=10)), NOW, retain=True)
-    arrive(board_call("A001", 1, ts=NOW - dt.timedelta(minutes=9)), NOW)  # queued while it was away
-    assert calls == [] and vm.view(NOW + fast).clock == to_local(NOW + fast).strftime("%H:%M")
+    arrive(board_call("A001", 1, ts=NOW - dt.timedelta(minutes=9)), NOW, live=False)
+    assert calls == [] and vm.view(NOW + off).clock == to_local(NOW + off).strftime("%H:%M")
 
     later = NOW + dt.timedelta(seconds=30)
     with caplog.at_level(logging.WARNING, logger="counter_display.board_vm"):
         arrive(board_state(ts=later), later)
         arrive(board_call("A002", 2, ts=later + dt.timedelta(seconds=1)), later + dt.timedelta(seconds=1))
     assert [c.number for c in calls] == ["A002"]
-    assert vm.view(later + fast).clock == to_local(later).strftime("%H:%M"), "the server's time"
+    assert vm.view(later + off).clock == to_local(later).strftime("%H:%M"), "the server's time"
     assert "this display's clock is 1:00:00 ahead of the server's" in caplog.text
+    # after a reconnect, a call missed while away is judged by the server's clock, not the display's
+    arrive(
+        board_call("A003", 3, ts=later + dt.timedelta(seconds=20)),
+        later + dt.timedelta(seconds=40),
+        live=False,
+    )
+    assert [c.number for c in calls] == ["A002", "A003"]
+
+    # its clock set right, then ahead again by two hours (a time server, then a wrong one):
+    # the calls go on being announced and the board's clock follows
+    for n, off in enumerate((dt.timedelta(0),) * 3 + (dt.timedelta(hours=2),) * 3):
+        at = later + dt.timedelta(minutes=1, seconds=n)
+        arrive(board_call(f"B00{n}", 4, ts=at), at)
+        assert calls[-1].number == f"B00{n}"
+        if n in (0, 5):  # set back: at once; set forward: once three messages in a row say so
+            assert vm.server_now(at + off) == at, (n, off)
     # a display that keeps time is left as it is
     right, _calls = make()
-    right.on_connection(True, NOW)
-    right.on_message(Inbound(TOPICS.board_state(), board_state(ts=later).encode(), False), later)
+    right.on_message(Inbound(TOPICS.board_state(), board_state(ts=later).encode(), False), later, live=True)
     assert right.server_now(later) == later
