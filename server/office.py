@@ -893,11 +893,11 @@ class Office:
             return False
         if business_date(min(ticket.issued_at, now)) >= self.queue.business_date:
             return False
+        if self._by_boot_clock(request.sender, ticket) is not None:
+            return False  # placed by the boot clock
         seen = self._boot_seen.get(request.sender)
-        if seen is not None and (
-            seen[0].id != ticket.printed.id or seen[0].uptime_s >= ticket.printed.uptime_s
-        ):
-            return False  # placed by the boot clock, or printed before the kiosk last started: no use waiting
+        if seen is not None and seen[0].id != ticket.printed.id:
+            return False  # printed before the kiosk last started: no use waiting
         event_id = str(ticket.id)
         since = self._held.get(event_id)
         if since is None:

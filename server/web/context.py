@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from common.thaidate import (
+    MONTHS_TH_SHORT,
     business_date,
     format_en_date,
     format_en_datetime,
@@ -116,9 +117,10 @@ def datetime_text(moment: dt.datetime, lang: Lang, *, full_year: bool = False) -
     `26 พ.ย. 2569 14:05` (where two digits could be any century)."""
     if lang is Lang.th:
         local = to_local(moment)
-        day = format_thai_date(local.date(), short=True)
         if full_year:
-            day = f"{day.rsplit(' ', 1)[0]} {to_be_year(local.year)}"
+            day = f"{local.day} {MONTHS_TH_SHORT[local.month - 1]} {to_be_year(local.year)}"
+        else:
+            day = format_thai_date(local.date(), short=True)
         return f"{day} {local:%H:%M}"
     return format_en_datetime(moment)
 
