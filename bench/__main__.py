@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 
 from bench.registry import BenchContext, discover
-from bench.report import BenchResult, machine_info, merge_into_doc, now_text
+from bench.report import BenchResult, StealMeter, machine_info, merge_into_doc, now_text
 
 log = logging.getLogger("bench")
 
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         ctx = BenchContext(work_dir=work, quick=args.quick, machine=machine, options=options)
         log.info("running %s (%s)", benchmark.name, benchmark.title)
         started = time.monotonic()
+        steal = StealMeter()
         try:
             result = benchmark.run(ctx)
         except Exception:
@@ -75,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)
-        result.machine = result.machine or machine
+        taken = {"CPU the host took (steal) during the run": steal.text()}
+        result.machine = result.machine or {**machine, **taken}
         result.measured_at = result.measured_at or now_text()
         done.append(result)
         if not args.quick:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.report import StealMeter
 from broker_config.conf import BrokerSettings
 from broker_config.devices import add_devices
 from broker_config.files import BrokerFiles
@@ -96,12 +97,17 @@ class CpuShare:
     server_us: float
     broker_us: float
     devices_us: float
+    steal_percent: float | None = None
+    """The share of the machine's CPU time its host took meanwhile (None: not known)."""
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"server {self.server_us:,.0f} µs, Mosquitto {self.broker_us:,.0f} µs, "
             f"the devices' links {self.devices_us:,.0f} µs"
         )
+        if self.steal_percent is not None:
+            text += f" (the host took {self.steal_percent:.0f} % of the CPU)"
+        return text
 
 
 class CpuMeter:
@@ -109,6 +115,7 @@ class CpuMeter:
 
     def __init__(self, office: BenchOffice) -> None:
         self._pids = (office.server.pid, office.broker.pid)
+        self._steal = StealMeter()
         self._start = self._read()
 
     def _read(self) -> tuple[float, float, float]:
@@ -120,7 +127,7 @@ class CpuMeter:
         server, broker, devices = (
             (now - then) / max(units, 1) * 1e6 for now, then in zip(self._read(), self._start, strict=True)
         )
-        return CpuShare(server, broker, devices)
+        return CpuShare(server, broker, devices, self._steal.percent())
 
 
 def free_port() -> int:

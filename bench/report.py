@@ -249,6 +249,41 @@ def machine_info(work_dir: Path | None = None) -> dict[str, str]:
     }
 
 
+PROC_STAT = Path("/proc/stat")
+
+
+def cpu_times(stat: Path = PROC_STAT) -> tuple[int, int] | None:
+    """(steal, all) clock ticks of the machine's CPUs since boot, from /proc/stat; None where there is no
+    /proc. Steal is time the host gave this machine's virtual CPUs to others while they had work."""
+    try:
+        fields = stat.read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    if fields[:1] != ["cpu"] or len(fields) < 9:
+        return None
+    ticks = [int(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[7], sum(ticks)
+
+
+class StealMeter:
+    """The share of the machine's CPU time the host took (steal) since the meter was made: on a shared
+    virtual machine, a figure measured while the host takes a fifth of the time is a slow machine's."""
+
+    def __init__(self, stat: Path = PROC_STAT) -> None:
+        self._stat = stat
+        self._start = cpu_times(stat)
+
+    def percent(self) -> float | None:
+        now = cpu_times(self._stat)
+        if now is None or self._start is None or now[1] <= self._start[1]:
+            return None
+        return (now[0] - self._start[0]) / (now[1] - self._start[1]) * 100.0
+
+    def text(self) -> str:
+        share = self.percent()
+        return "unknown" if share is None else f"{share:.0f} %"
+
+
 def load_average() -> str:
     """The 1-minute load average: other work on the machine skews every figure."""
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.report import BenchResult, Figure, merge_into_doc
+from bench.report import BenchResult, Figure, StealMeter, merge_into_doc
 
 ORDER = {"alpha": 10, "beta": 20, "gamma": 30}
 
@@ -49,3 +49,15 @@ def test_adjacent_sections_are_put_in_order(tmp_path: Path) -> None:
     merge_into_doc(doc, [result("beta", 1.0)], ORDER)
     text = doc.read_text()
     assert text.index("bench:alpha") < text.index("bench:beta") < text.index("bench:gamma")
+
+
+def test_steal_is_the_hosts_share_of_the_cpu_time_between_two_readings(tmp_path: Path) -> None:
+    stat = tmp_path / "stat"
+    #                user nice system idle iowait irq softirq steal
+    stat.write_text("cpu  1000 0 500 8000 100 0 0 400 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n")
+    meter = StealMeter(stat)
+    assert meter.text() == "unknown"  # no time has passed between the readings
+    stat.write_text("cpu  1300 0 600 8400 100 0 0 600 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n")
+    assert meter.percent() == 20.0
+    assert meter.text() == "20 %"
+    assert StealMeter(tmp_path / "missing").text() == "unknown"
