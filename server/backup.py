@@ -665,11 +665,22 @@ def _check_revision(manifest: Manifest) -> None:
 
 
 def server_running(url: str, *, http_port: int | None = DEFAULT_HTTP_PORT) -> list[str]:
-    """Why we think the office server is running now (empty: it is not): its systemd unit is active,
+    """Why we think the office server is running now (empty: it is not): a server holds the database's
+    lock (server/store/lock.py; on PostgreSQL, one on another machine too), its systemd unit is active,
     something listens on its web port, or another process has the SQLite file open."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from server.store.database import is_sqlite
+    from server.store.lock import lock_holder
 
     reasons: list[str] = []
+    try:
+        holder = lock_holder(url)
+    except (OSError, SQLAlchemyError) as exc:  # the restore itself says what is wrong with the database
+        log.debug("could not look for the server's lock: %s", exc)
+    else:
+        if holder is not None:
+            reasons.append(holder)
     systemctl = shutil.which("systemctl")
     if systemctl is not None:
         with contextlib.suppress(OSError, subprocess.SubprocessError):

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 PASSWORD_ENV = "KHIU_MQTT_PASSWORD"
 DATABASE_ENV = "KHIU_DATABASE_URL"
+ALREADY_RUNNING_EXIT = 3
+"""`khiu server` found another server running on its database and stopped without touching anything."""
 
 
 class UsageError(Exception):
@@ -123,6 +125,7 @@ def run_server(args: argparse.Namespace) -> int:
     from common.config import ConfigError, load_config
     from common.paths import default_config_path
     from server.runtime import ServerRuntime, ServerSettings, default_web_app
+    from server.store.lock import ServerAlreadyRunning
 
     try:
         data = _data_dir(args)
@@ -154,6 +157,10 @@ def run_server(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, request_stop)
     try:
         runtime.start()
+    except ServerAlreadyRunning as exc:
+        log.error("%s", exc)
+        runtime.store.close()
+        return ALREADY_RUNNING_EXIT
     except Exception:
         log.exception("the server could not start")
         runtime.stop()

@@ -42,6 +42,7 @@ from server.diskspace import DiskWatch, server_disks
 from server.office import Office
 from server.store import Store
 from server.store.database import WalCheckpointer
+from server.store.lock import ServerLock
 from server.survey.mirror import FormMirror
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ class ServerRuntime:
         self.settings = settings
         self.version = khiu_version()
         self.store = Store(settings.database_url)
+        self.lock = ServerLock(settings.database_url)
         self.checkpointer = WalCheckpointer.for_url(settings.database_url)
         self.disk_watch = DiskWatch(lambda: server_disks(settings.data_dir, settings.database_url))
         config = settings.config
@@ -186,6 +188,9 @@ class ServerRuntime:
         return self._web.port if self._web is not None else None
 
     def start(self, *, connect_wait_s: float = CONNECT_WAIT_S) -> None:
+        """Raises ServerAlreadyRunning, having touched neither the database nor the broker, when another
+        server runs on this database."""
+        self.lock.acquire()
         self.store.migrate()
         if self.checkpointer is not None:
             self.checkpointer.start()
@@ -299,6 +304,7 @@ class ServerRuntime:
             self.checkpointer.stop()
         self.disk_watch.stop()
         self.store.close()
+        self.lock.release()
         log.info("server stopped")
 
     # ------------------------------------------------------------------------------------------ wiring

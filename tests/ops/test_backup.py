@@ -33,6 +33,7 @@ from server.backup import (
     verify,
 )
 from server.store import Store
+from server.store.lock import ServerLock
 from server.web.models import AuditEntry
 from tests.fixtures.broker import free_port
 from tests.ops.office_data import OfficeFiles, busy_days, serve_and_rate, table_counts, write_office_files
@@ -210,6 +211,13 @@ def test_restore_refuses_while_the_server_runs(office_files: OfficeFiles) -> Non
         with pytest.raises(BackupError, match="stop it first"):
             restore_into(files, result.path, http_port=port)
         restore_into(files, result.path, http_port=port, force=True)
+    server = ServerLock(files.url)  # a server on this database, on this machine or (PostgreSQL) another
+    server.acquire()
+    try:
+        with pytest.raises(BackupError, match="another Khiu server"):
+            restore_into(files, result.path, http_port=None)
+    finally:
+        server.release()
     if files.url.startswith("sqlite"):
         path = files.url.removeprefix("sqlite:///")
         holder = subprocess.Popen(

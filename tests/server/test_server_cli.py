@@ -17,6 +17,7 @@ import tomli_w
 from common.contract import CounterCommand, CounterState, TicketIssued, TicketRequest, decode
 from common.topics import Topics
 from common.vocabulary import CounterAction
+from server.cli import ALREADY_RUNNING_EXIT
 from server.store import Store
 from server.store.database import schema_is_current
 from tests.server.mqtt_helpers import Device
@@ -129,3 +130,40 @@ def test_server_process_survives_a_kill_and_stops_cleanly(
             server.wait()
         for device in (kiosk, counter, watcher):
             device.close()
+
+
+def test_a_second_server_process_stops_with_a_message_and_the_first_serves_on(
+    fresh_broker: Any, server_files: tuple[list[str], dict[str, str]]
+) -> None:
+    """The service runs; someone starts `khiu server` by hand with the same settings. The second says
+    who holds the database and exits with its own status, without a traceback; the first's connection
+    to the broker is not taken over, and it answers as before."""
+    args, env = server_files
+    kiosk = Device(fresh_broker, "kiosk-1", [T.ticket_reply("kiosk-1")])
+    watcher = Device(fresh_broker, "display-1", [T.server_status()])
+    first = khiu(*args, env=env)
+    try:
+        watcher.wait(lambda: any(decode(p).online for p in watcher.on(T.server_status())))  # type: ignore[union-attr]
+        watcher.clear()
+        second = khiu(*args, env=env)
+        output, _ = second.communicate(timeout=60)
+        assert second.returncode == ALREADY_RUNNING_EXIT, output
+        assert f"another Khiu server is running on {args[4].removeprefix('sqlite:///')}" in output
+        assert f"process {first.pid} on " in output and "Traceback" not in output
+
+        kiosk.send(T.ticket_request("kiosk-1"), TicketRequest(service="reg"))
+        kiosk.wait(lambda: bool(kiosk.on(T.ticket_reply("kiosk-1"))))
+        reply = kiosk.messages(T.ticket_reply("kiosk-1"))[-1]
+        assert isinstance(reply, TicketIssued) and reply.number == "A001"
+        statuses = [decode(p) for p in watcher.on(T.server_status())]
+        assert all(s.online for s in statuses), statuses  # no will of a connection taken over
+
+        first.send_signal(signal.SIGTERM)
+        output, _ = first.communicate(timeout=60)
+        assert first.returncode == 0 and "disconnected from broker" not in output, output
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+        kiosk.close()
+        watcher.close()

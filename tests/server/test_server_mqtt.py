@@ -31,6 +31,7 @@ from common.contract import (
 from common.topics import Topics
 from common.vocabulary import CounterAction, Outcome, Priority
 from server.runtime import ServerRuntime, ServerSettings
+from server.store.lock import ServerAlreadyRunning
 from tests.fixtures.broker import RunningBroker
 from tests.server.mqtt_helpers import Device
 from tests.server.office_helpers import SITE, office_config
@@ -308,6 +309,42 @@ def test_counter_result_names_the_ticket(broker: Any, server: ServerRuntime) -> 
     finally:
         device.close()
         counter.close()
+
+
+def test_a_second_server_on_the_same_database_is_refused_before_it_touches_anything(
+    broker: Any, db_url: str, server: ServerRuntime, tmp_path: Path
+) -> None:
+    """The service runs and someone types `khiu server` with the same settings (or, on PostgreSQL, a
+    second machine is given the same database): the second one stops with a message, before it takes
+    over the first one's broker sessions or numbers a ticket; the first serves on undisturbed."""
+    drops: list[bool] = []
+    server.link.on_connection_change(lambda up: drops.append(up) if not up else None)
+    second = ServerRuntime(
+        server_settings(broker, db_url, tmp_path / "second", client_id=server.settings.mqtt_client_id)
+    )
+    with pytest.raises(ServerAlreadyRunning, match="another Khiu server") as refused:
+        second.start()
+    assert "ให้หยุดตัวนั้นก่อน" in str(refused.value)
+    assert not second.link.connected and not any(lane.connected for lane in second.lanes)
+    second.store.close()
+
+    device = kiosk(broker, "kiosk-3")
+    try:
+        device.send(T.ticket_request("kiosk-3"), TicketRequest(service="reg"))
+        device.wait(lambda: bool(device.on(T.ticket_reply("kiosk-3"))))
+        reply = device.messages(T.ticket_reply("kiosk-3"))[-1]
+        assert isinstance(reply, TicketIssued) and reply.number == "A001"
+    finally:
+        device.close()
+    assert drops == [] and server.link.connected and all(lane.subscribed for lane in server.lanes)
+
+    server.stop()  # a stopped server leaves the database to the next one
+    third = ServerRuntime(server_settings(broker, db_url, tmp_path / "third"))
+    third.start()
+    try:
+        assert third.link.connected
+    finally:
+        third.stop()
 
 
 def test_a_restart_with_fewer_request_lanes_loses_no_request(
