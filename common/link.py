@@ -69,6 +69,12 @@ RECONNECT_MAX_S = 30.0
 """A driven link tries to connect again after this long, doubling up to the maximum: what paho's own
 thread does (`reconnect_delay_set` below)."""
 
+SHORT_LIVED_S = 5.0
+SHORT_LIVED_SAID_AFTER = 3
+"""A connection the broker closes within `SHORT_LIVED_S` of making it, this many times in a row, is said
+in the log as an error: the usual cause is another machine connecting under the same client id (an SD
+card or a settings file copied to a second device), which the broker answers by closing the older one."""
+
 DRIVEN_CONNECT_TIMEOUT_S = 2.0
 """How long a driven link's connect may hold its loop's thread when the broker does not answer at all
 (the server's sequencer runs its connections, and the web console's work waits meanwhile)."""
@@ -183,6 +189,10 @@ class MqttLink:
         """Run by a `LinkLoop` on the caller's thread instead of paho's thread."""
         self._connect_at = 0.0
         self._connect_delay = RECONNECT_MIN_S
+        self._up_since: float | None = None
+        """Monotonic time of the current connection's CONNACK (paho's thread)."""
+        self._short_lived = 0
+        """Connections in a row the broker closed within `SHORT_LIVED_S`."""
         self._resend_at = 0.0
 
         self.client_id = client_id or f"khiu-{site}-{device_id}"
@@ -450,6 +460,7 @@ class MqttLink:
                 log.error("broker refused the connection: %s", reason_code)
                 return
             self._connect_delay = RECONNECT_MIN_S
+            self._up_since = time.monotonic()
             log.info(
                 "connected to %s:%s as %s (session present: %s)",
                 self.host,
@@ -500,9 +511,31 @@ class MqttLink:
             self._subscribed.clear()
             if not self._stopping.is_set():
                 log.warning("disconnected from broker: %s; reconnecting", reason_code)
+                self._note_lifetime()
             self._notify_connection(False)
         except Exception:
             log.exception("on_disconnect failed")
+
+    def _note_lifetime(self) -> None:
+        """Count connections the broker closed soon after making them; say it when they repeat."""
+        up, self._up_since = self._up_since, None
+        if up is None:
+            return
+        if time.monotonic() - up >= SHORT_LIVED_S:
+            self._short_lived = 0
+            return
+        self._short_lived += 1
+        if self._short_lived == SHORT_LIVED_SAID_AFTER:
+            log.error(
+                "the broker closed this connection within %g s of making it, %d times in a row: is another "
+                "machine connecting as %s (client id %s; a copied SD card or settings file)? The broker "
+                "keeps one connection per client id. Each machine needs a device id of its own "
+                "(khiu admin device add)",
+                SHORT_LIVED_S,
+                self._short_lived,
+                self.device_id,
+                self.client_id,
+            )
 
     def _notify_connection(self, up: bool) -> None:
         for handler in list(self._connection_handlers):

@@ -68,11 +68,13 @@ from server.rules import new_queue
 from server.store import Store, records
 from server.views import (
     BUDDHIST_ERA_FROM,
+    SHARED_DEVICE_WINDOW,
     CaseStatus,
     CaseView,
     ClockStep,
     CounterPanel,
     RecentCall,
+    SharedDevice,
     board_state_message,
     case_view,
     catalog_message,
@@ -316,6 +318,12 @@ class Office:
         self._presence: dict[str, DeviceStatus] = {}
         self._boot_seen: dict[str, tuple[BootMark, dt.datetime]] = {}
         """Per device, its boot clock in its latest live status and the server's time then."""
+        self._live_boots: dict[str, dict[str, dt.datetime]] = {}
+        """Per device, the boots its live statuses came from lately, and when each was last seen."""
+        self._last_boot: dict[str, str] = {}
+        self.shared_devices: dict[str, SharedDevice] = {}
+        """Device ids that more than one machine connects as (`_notice_boot`); replaced whole by the
+        sequencer, so any thread may read it."""
         self._held: dict[str, dt.datetime] = {}
         """Offline tickets left unanswered for now (`_hold`), by event id: since when."""
         self._published: dict[str, str] = {}
@@ -728,6 +736,7 @@ class Office:
                 and decoded.device == inbound.sender
             ):
                 self._boot_seen[inbound.sender] = (decoded.boot, batch.now)
+                self._notice_boot(inbound.sender, decoded.boot.id, batch.now)
             return None
         return _Request(
             inbound.kind, decoded, inbound.sender, self._reply_topic(inbound.kind, inbound.sender)
@@ -768,6 +777,39 @@ class Office:
         }
         if before is None or _offline_kiosk(before) != _offline_kiosk(status):
             batch.changed = True
+
+    def _notice_boot(self, device: str, boot: str, now: dt.datetime) -> None:
+        """Note a live status from boot `boot` of `device`. One machine's boots follow each other and
+        never come back; a boot seen again after another one, within `SHARED_DEVICE_WINDOW`, means two
+        machines take turns as this device (each connection drops the other's)."""
+        seen = self._live_boots.setdefault(device, {})
+        for other, at in list(seen.items()):
+            if now - at > SHARED_DEVICE_WINDOW:
+                del seen[other]
+        last = self._last_boot.get(device)
+        turned = last is not None and last != boot and boot in seen
+        seen[boot] = now
+        self._last_boot[device] = boot
+        shared = self.shared_devices.get(device)
+        if shared is not None and now - shared.last > SHARED_DEVICE_WINDOW:
+            shared = None
+        if not turned:
+            if shared is None and device in self.shared_devices:
+                self.shared_devices = {d: s for d, s in self.shared_devices.items() if d != device}
+            return
+        if shared is None:
+            log.warning(
+                "more than one machine is connecting as %s (boots %s, taking turns): a copied SD card or "
+                "settings file? The broker keeps one connection per device, so each drops the other's, and a "
+                "reply may reach the wrong one. Give each machine a device id of its own (khiu admin device "
+                "add)",
+                device,
+                ", ".join(sorted(b[:8] for b in seen)),
+            )
+        self.shared_devices = {
+            **self.shared_devices,
+            device: SharedDevice(device, shared.since if shared else now, now),
+        }
 
     # ---------------------------------------------------------------------------------------- answering
 

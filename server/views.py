@@ -274,6 +274,22 @@ class ClockStep:
         return abs(abs(self.step) - BUDDHIST_ERA_OFFSET) <= dt.timedelta(days=2)
 
 
+SHARED_DEVICE_WINDOW = dt.timedelta(minutes=10)
+"""Live statuses of one device id from two boots taking turns within this: two machines share the id."""
+
+
+@dataclass(frozen=True, slots=True)
+class SharedDevice:
+    """Machines connecting under one device id (an SD card or a settings file copied to a second kiosk):
+    the broker keeps one connection per id, so each drops the other's whenever it connects, and the
+    replies of one go to whichever is connected. Seen as live statuses from boots taking turns, first at
+    `since`, last at `last` (how many machines is not known: a machine's restart is a boot too)."""
+
+    device: str
+    since: dt.datetime
+    last: dt.datetime
+
+
 BUDDHIST_ERA_OFFSET = dt.timedelta(days=BE_OFFSET * 365.2425)
 """How far a year typed in the Buddhist Era puts a clock ahead."""
 

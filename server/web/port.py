@@ -8,7 +8,7 @@ frozen snapshots (server/views.py: the office owns those types; they are re-expo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Protocol
 
@@ -16,16 +16,27 @@ from sqlalchemy import Engine
 
 from common.config import OfficeConfig
 from common.contract import CounterCommand, CounterRejected, CounterResult
-from server.views import BUDDHIST_ERA_FROM, CaseStatus, CaseView, ClockStep, CounterPanel, wrong_year
+from server.views import (
+    BUDDHIST_ERA_FROM,
+    SHARED_DEVICE_WINDOW,
+    CaseStatus,
+    CaseView,
+    ClockStep,
+    CounterPanel,
+    SharedDevice,
+    wrong_year,
+)
 
 __all__ = [
     "BUDDHIST_ERA_FROM",
+    "SHARED_DEVICE_WINDOW",
     "CaseStatus",
     "CaseView",
     "ClockStep",
     "ConsoleOffice",
     "CounterPanel",
     "CounterReply",
+    "SharedDevice",
     "wrong_year",
 ]
 
@@ -59,6 +70,11 @@ class ConsoleOffice(Protocol):
     @property
     def clock_steps(self) -> Sequence[ClockStep]:
         """The latest times the server's clock was set, oldest first (copy it with `list()`)."""
+        ...
+
+    @property
+    def shared_devices(self) -> Mapping[str, SharedDevice]:
+        """Device ids that more than one machine connects as, lately or still."""
         ...
 
     def counter_command(self, counter: str, command: CounterCommand) -> Future[CounterReply]:

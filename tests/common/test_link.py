@@ -3,6 +3,7 @@ survive exceptions, and requests that survive a broker crash."""
 
 from __future__ import annotations
 
+import logging
 import queue
 import socket
 import threading
@@ -288,3 +289,26 @@ def test_what_a_driven_link_writes_while_corked_goes_out_at_the_end(broker) -> N
         display.stop()
         server.stop()
         loop.close()
+
+
+def test_two_machines_under_one_client_id_are_said_in_the_log(
+    fresh_broker, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    """A kiosk's SD card copied to a second kiosk: both connect as kiosk-1, and the broker closes the
+    older connection each time the other connects. Nothing else looks wrong from the device (it
+    reconnects each time), so the log must say what is likely going on, once."""
+    first = make_link(fresh_broker, "kiosk-1", DeviceRole.kiosk)
+    copy = make_link(fresh_broker, "kiosk-1", DeviceRole.kiosk)
+    with caplog.at_level(logging.INFO, logger="common.link"):
+        first.start()
+        assert first.wait_connected(10)
+        copy.start()
+        try:
+            wait_for(lambda: "times in a row" in caplog.text, timeout=30)
+        finally:
+            copy.stop()
+            first.stop()
+    said = [r for r in caplog.records if "times in a row" in r.getMessage()]
+    assert said and all(r.levelno == logging.ERROR for r in said)
+    assert "is another machine connecting as kiosk-1 (client id khiu-" in said[0].getMessage()
+    assert len(said) <= 2, "once for each of the two machines, not at every drop"

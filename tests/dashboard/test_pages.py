@@ -28,8 +28,9 @@ from broker_config.devices import list_devices
 from broker_config.files import BrokerFiles
 from common.cli import main
 from common.config import load_config
-from common.contract import TicketIssued, TicketRequest
-from common.vocabulary import Lang
+from common.contract import BootMark, DeviceStatus, TicketIssued, TicketRequest
+from common.topics import Topics
+from common.vocabulary import DeviceRole, Lang
 from server.office import Office
 from server.views import ClockStep
 from server.web.accounts import Role
@@ -550,3 +551,40 @@ def test_devices_get_credentials_shown_once(admin: TestClient, tmp_path: Path) -
     assert bad.status_code == 400 and "a-z" in bad.text
     removed = admin.post("/admin/devices/kiosk-1/remove", data={"csrf_token": token}, follow_redirects=True)
     assert removed.status_code == 200 and list_devices(files) == []
+
+
+def test_two_machines_sharing_a_device_id_are_said_in_red_until_they_stop(
+    app: FastAPI, manager: TestClient, users: dict[Role, str], office: Office, clock: Clock
+) -> None:
+    """A copied SD card: two kiosks connect as one id and take turns dropping each other. The today page
+    says so in red, with what to do, and /health names the device; ten minutes after the turns stop (the
+    copy was given an id of its own), both are quiet."""
+    topics = Topics(office.config.office.id)
+    kiosk, name = next((d.id, d.name_th) for d in office.config.devices if d.role is DeviceRole.kiosk)
+
+    def status(boot: str) -> None:
+        mark = BootMark(id=boot, uptime_s=60.0)
+        payload = DeviceStatus(device=kiosk, role=DeviceRole.kiosk, online=True, boot=mark).encode()
+        office.receive(topics.device_status(kiosk), payload)
+        # the sequencer takes its inbox in order: once this is answered, the status was seen
+        office.issue_ticket(TicketRequest(service="elderly-allowance"), check_hours=False).result(30)
+
+    def live() -> str:
+        return html.unescape(manager.get("/dashboard/today.json").json()["html"])
+
+    with TestClient(app) as anyone:
+        for boot in ("boot-a", "boot-b"):
+            status(boot)
+        assert f"ชื่ออุปกรณ์ {kiosk}" not in live()
+        status("boot-a")
+        page = live()
+        said = f"มีมากกว่าหนึ่งเครื่องเชื่อมต่อด้วยชื่ออุปกรณ์ {name} ({kiosk}) (คัดลอกการ์ด SD"
+        assert f'<a class="alert danger" href="#devices">{said}' in page
+        assert "(khiu admin device add)" in page
+        problems = anyone.get("/health").json()["problems"]
+        assert {"code": "device_shared", "device": kiosk, "since": clock.now.isoformat()} in problems
+
+        clock.advance(minutes=11)
+        log_in(manager, users[Role.manager])
+        assert f"ชื่ออุปกรณ์ {kiosk}" not in live()
+        assert all(p["code"] != "device_shared" for p in anyone.get("/health").json()["problems"])

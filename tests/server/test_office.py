@@ -387,6 +387,51 @@ def test_an_offline_ticket_is_placed_by_the_kiosks_boot_clock_when_its_wall_cloc
     )
 
 
+def test_two_machines_connecting_as_one_device_are_told_apart_by_their_boots(
+    office: tuple[Office, Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A kiosk's SD card copied to a second kiosk: both connect as kiosk-1, and the broker, which keeps
+    one connection per id, drops each whenever the other connects. Their live statuses come from two
+    boots taking turns, which one machine never does: its boots follow each other and never come back."""
+    o, _published, clock = office
+
+    def status(boot: str, *, device: str = "kiosk-1", retain: bool = False) -> None:
+        mark = BootMark(id=boot, uptime_s=100.0)
+        payload = DeviceStatus(device=device, role=DeviceRole.kiosk, online=True, boot=mark).encode()
+        o.receive(T.device_status(device), payload, retain=retain)
+        barrier(o)
+
+    a, b = "aaaaaaaa-0000-4000-8000-000000000001", "bbbbbbbb-0000-4000-8000-000000000002"
+    status(a, retain=True)  # the broker's stored status: says nothing of now
+    status(b)
+    status(b)
+    status(a, device="kiosk-2")  # another id, any boot
+    status("cccccccc-0000-4000-8000-000000000003")  # kiosk-1 restarted: a new boot, the old never again
+    assert o.shared_devices == {}
+
+    with caplog.at_level(logging.WARNING, logger="server.office"):
+        clock.advance(seconds=5)
+        status(a)
+        clock.advance(seconds=2)
+        status(b)  # b again after a: two machines
+        started = clock.now
+        clock.advance(seconds=2)
+        status(a)
+    shared = o.shared_devices["kiosk-1"]
+    assert (shared.since, shared.last) == (started, clock.now)
+    said = [r.getMessage() for r in caplog.records if "connecting as" in r.getMessage()]
+    assert said == [
+        "more than one machine is connecting as kiosk-1 (boots aaaaaaaa, bbbbbbbb, cccccccc, taking turns): "
+        "a copied SD card or settings file? The broker keeps one connection per device, so each drops the "
+        "other's, and a reply may reach the wrong one. Give each machine a device id of its own (khiu admin "
+        "device add)"
+    ], "said once, not at every turn"
+
+    clock.advance(minutes=11)  # the copy was given an id of its own: kiosk-1 is one machine again
+    status(a)
+    assert o.shared_devices == {}
+
+
 def test_bad_payloads_are_answered_counted_and_do_not_stop_the_server(
     office: tuple[Office, Any, Any], store: Store
 ) -> None:

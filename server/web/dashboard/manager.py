@@ -92,6 +92,12 @@ def device_lines(config: OfficeConfig, records: OfficeRecords, lang: Lang) -> li
     return lines
 
 
+def _device_label(device: str, lines: list[DeviceLine]) -> str:
+    """`ตู้กดบัตรคิว 1 (kiosk-1)`: the name the office gave it, and the id its settings carry."""
+    name = next((line.name for line in lines if line.id == device), device)
+    return device if name == device else f"{name} ({device})"
+
+
 def _today_context(request: Request, dashboard: Dashboard) -> dict[str, Any]:
     web = _web(request)
     config = web.office.config
@@ -119,6 +125,7 @@ def _today_context(request: Request, dashboard: Dashboard) -> dict[str, Any]:
         "backup": dashboard.backup_alert(now=now),
         "clock_step": _clock_steps_text(dashboard.clock_steps_today(web), lang),
         "clock_wrong": _wrong_year_text(now, lang),
+        "devices_shared": [_device_label(s.device, devices) for s in dashboard.shared_devices(web)],
         "devices_offline": sum(1 for d in devices if d.online is False),
         "printer_problems": sum(1 for d in devices if d.printer_problem),
         "counters_open": sum(1 for c in queue.counters if c.open),

@@ -40,7 +40,7 @@ from server.web.dashboard.backups import BackupAlert, backup_alert
 from server.web.dashboard.jobs import ExportJobs
 from server.web.dashboard.live import LiveQueue, live_queue
 from server.web.dashboard.officefile import OfficeFile
-from server.web.port import ClockStep
+from server.web.port import SHARED_DEVICE_WINDOW, ClockStep, SharedDevice
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +160,13 @@ class Dashboard:
         """The times the server's clock was set today (the office's local date), oldest first."""
         today = web.today()
         return [step for step in list(web.office.clock_steps) if to_local(step.at).date() == today]
+
+    @staticmethod
+    def shared_devices(web: WebContext) -> list[SharedDevice]:
+        """Device ids that more than one machine took turns connecting as in the last minutes."""
+        now = web.now()
+        shared = web.office.shared_devices.values()
+        return sorted((s for s in shared if now - s.last <= SHARED_DEVICE_WINDOW), key=lambda s: s.device)
 
     def backup_alert(self, *, now: dt.datetime) -> BackupAlert | None:
         """What the today page says of the office's backups, from the audit log."""

@@ -109,6 +109,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The server's clock reads the year {year}, before this system existed: every ticket, report and "
         "survey is dated wrong. Set the clock right",
     ),
+    "device_shared": (
+        "มีมากกว่าหนึ่งเครื่องเชื่อมต่อด้วยชื่ออุปกรณ์ {device} (คัดลอกการ์ด SD หรือไฟล์ตั้งค่ามาหรือไม่): "
+        "เครื่องหนึ่งต่อเข้ามาอีกเครื่องก็หลุด และคำตอบอาจไปถึงผิดเครื่อง ให้ลงทะเบียนแต่ละเครื่องด้วยชื่อของตัวเอง "
+        "(khiu admin device add)",
+        "More than one machine is connecting as {device} (a copied SD card or settings file?): each one's "
+        "connection drops the other's, and a reply may reach the wrong one. Register each machine under a "
+        "device id of its own (khiu admin device add)",
+    ),
     "clock_steps_today": ("(วันนี้ปรับแล้ว {n} ครั้ง)", "({n} times today)"),
     "clock_forward": ("ไปข้างหน้า", "forward"),
     "clock_back": ("ย้อนหลัง", "back"),
