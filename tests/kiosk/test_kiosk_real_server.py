@@ -106,6 +106,7 @@ class Server:
         rt.mirror.stop()
         rt.office.stop()
         rt.store.close()
+        rt.lock.release()  # the process is gone, and its lock on the database with it
         self.runtime = None
 
     def tickets(self) -> list[TicketRow]:
