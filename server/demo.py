@@ -309,6 +309,16 @@ def run_demo(args: argparse.Namespace) -> int:
 
     if not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)
+    from server.store.lock import lock_holder
+
+    holder = lock_holder(database_url)
+    if holder is not None:  # before anything here is rewritten (the office, the broker's passwords)
+        demo.say(holder)
+        demo.say(
+            f"อีกเดโมหนึ่งทำงานอยู่ใน {data_dir} / another demo runs in {data_dir}: stop it (Ctrl-C) "
+            "or pass --data-dir"
+        )
+        return 1
     from broker_config.conf import BrokerSettings
     from broker_config.runner import start_mosquitto, stop_mosquitto
 
