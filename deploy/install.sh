@@ -105,7 +105,13 @@ case "$role" in
       systemctl disable --now mosquitto.service >/dev/null 2>&1 || true
     fi
     say "bringing the database schema up to date"
-    as_khiu "$prefix/venv/bin/khiu" admin migrate
+    migrated=0
+    as_khiu "$prefix/venv/bin/khiu" admin migrate || migrated=$?
+    if ((migrated == 3)); then  # the server runs: it migrates as it starts again
+      say "the server is running: restart it to bring the schema up to date (systemctl restart khiu-server)"
+    elif ((migrated != 0)); then
+      exit "$migrated"
+    fi
     if [ ! -f "$etc/devices/server.toml" ]; then
       say "registering the server's own broker account"
       # The command prints a line of its own first; the settings are the commented TOML after it.

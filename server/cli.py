@@ -109,14 +109,29 @@ def _database_url(args: argparse.Namespace) -> str:
 
 
 def run_migrate(args: argparse.Namespace) -> int:
+    """Held against a running server: a schema changed under it could break it mid-day (an upgrade's
+    install runs this before the server restarts). The server migrates at its next start anyway."""
     from server.store import Store
+    from server.store.lock import ServerAlreadyRunning, ServerLock
 
     _data_dir(args)
-    store = Store(_database_url(args))
+    url = _database_url(args)
+    lock = ServerLock(url)
+    try:
+        lock.acquire()
+    except ServerAlreadyRunning as exc:
+        log.error("%s", exc)
+        log.error(
+            "the schema was left as it is: the server brings it up to date when it starts again "
+            "(sudo systemctl restart khiu-server)"
+        )
+        return ALREADY_RUNNING_EXIT
+    store = Store(url)
     try:
         store.migrate()
     finally:
         store.close()
+        lock.release()
     log.info("database %s is up to date", store.describe())
     return 0
 

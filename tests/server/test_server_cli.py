@@ -20,6 +20,7 @@ from common.vocabulary import CounterAction
 from server.cli import ALREADY_RUNNING_EXIT
 from server.store import Store
 from server.store.database import schema_is_current
+from server.store.lock import ServerLock
 from tests.server.mqtt_helpers import Device
 from tests.server.office_helpers import SITE, office_dict
 
@@ -70,6 +71,26 @@ def test_migrate_brings_an_empty_database_up_to_date(tmp_path: Path) -> None:
     store = Store(url)
     try:
         assert schema_is_current(store.engine)
+    finally:
+        store.close()
+
+
+def test_migrate_leaves_the_schema_of_a_running_server_alone(tmp_path: Path) -> None:
+    """An upgrade's install runs `khiu admin migrate` while the old server still serves: a schema
+    changed under it could break it mid-day. It says so and leaves the database to the server's restart."""
+    url = f"sqlite:///{tmp_path / 'office.db'}"
+    running = ServerLock(url)
+    running.acquire()
+    try:
+        process = khiu("admin", "migrate", "--database-url", url, env=dict(os.environ))
+        output, _ = process.communicate(timeout=60)
+    finally:
+        running.release()
+    assert process.returncode == ALREADY_RUNNING_EXIT, output
+    assert "another Khiu server is running" in output and "restart khiu-server" in output
+    store = Store(url)
+    try:
+        assert not schema_is_current(store.engine)
     finally:
         store.close()
 
