@@ -107,8 +107,19 @@ class ServerLock:
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        writable = True
         try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except PermissionError:  # another user's lock file: a lock needs no write access, only the note
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            writable = False
+        try:
+            if writable and os.geteuid() == 0:
+                # An admin command run as root (a restore, a migrate) must not leave the file the service
+                # user has to open its own.
+                folder = path.parent.stat()
+                with contextlib.suppress(OSError):
+                    os.fchown(fd, folder.st_uid, folder.st_gid)
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 300, 0).decode("utf-8", "replace").strip() or "another server"
@@ -121,10 +132,11 @@ class ServerLock:
         except BaseException:
             os.close(fd)
             raise
-        since = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        note = f"process {os.getpid()} on {socket.gethostname()} since {since}\n".encode()
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, note, 0)
+        if writable:
+            since = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+            note = f"process {os.getpid()} on {socket.gethostname()} since {since}\n".encode()
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, note, 0)
         self._fd = fd
 
     def _acquire_pg(self) -> None:
