@@ -22,9 +22,8 @@ import os
 import socket
 import zlib
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool
 
@@ -76,7 +75,7 @@ class ServerLock:
         self.url = url
         self._fd: int | None = None
         self._pg: Connection | None = None
-        self._engine: Any = None
+        self._engine: Engine | None = None
 
     @property
     def held(self) -> bool:
