@@ -760,40 +760,55 @@ def restore(
 ) -> RestoreResult:
     """Restore an archive over this office. Checks the archive and that the server is stopped first
     (`force` skips the latter); keeps what it replaces; migrates the restored database."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from server.store import Store
     from server.store.database import describe_url, is_sqlite
+    from server.store.lock import RESTORE, ServerAlreadyRunning, ServerLock
 
     now = now or dt.datetime.now(dt.UTC)
     stage = _sqlite_path(url).parent if is_sqlite(url) else None
     if stage is not None:
         stage.mkdir(parents=True, exist_ok=True)
-    with unpacked(archive, work_dir=stage) as unpacked_archive:
-        manifest = unpacked_archive.manifest
-        if not force:
-            reasons = server_running(url, http_port=http_port)
-            if reasons:
-                raise BackupError(
-                    "เครื่องแม่ข่ายยังทำงานอยู่ หยุดก่อนกู้คืน / the server seems to be running; stop it first "
-                    "(or pass --force): " + "; ".join(reasons)
-                )
-        if (manifest.database == "sqlite") != is_sqlite(url):
-            raise BackupError(
-                f"the archive holds a {manifest.database} database, the target {describe_url(url)} is not: "
-                "restore into the same kind of database"
-            )
-        kept = _restore_database(unpacked_archive, url, safety_dir or data_dir / "backups", now)
-        written = _restore_files(unpacked_archive.files, data_dir, config_target, now, kept)
-    store = Store(url)
+    # Held from the check to the migrate: a server started meanwhile waits, saying what for, rather than
+    # open a database being replaced under it.
+    lock = ServerLock(url, RESTORE)
     try:
-        store.migrate()
-        audit_cli(
-            store.engine,
-            "backup.restore",
-            f"{archive.name} (made {manifest.created_at}); "
-            f"kept aside: {', '.join(str(p) for p in kept) or '-'}",
-        )
+        with unpacked(archive, work_dir=stage) as unpacked_archive:
+            manifest = unpacked_archive.manifest
+            if not force:
+                reasons = server_running(url, http_port=http_port)
+                if reasons:
+                    raise BackupError(
+                        "เครื่องแม่ข่ายยังทำงานอยู่ หยุดก่อนกู้คืน / the server seems to be running; stop it "
+                        "first (or pass --force): " + "; ".join(reasons)
+                    )
+                try:
+                    lock.acquire()
+                except ServerAlreadyRunning as exc:  # started since the check
+                    raise BackupError(f"เครื่องแม่ข่ายเพิ่งเริ่มทำงาน / {exc}") from None
+                except (OSError, SQLAlchemyError) as exc:  # the restore itself says what is wrong
+                    log.debug("could not take the server's lock for the restore: %s", exc)
+            if (manifest.database == "sqlite") != is_sqlite(url):
+                raise BackupError(
+                    f"the archive holds a {manifest.database} database, the target {describe_url(url)} is "
+                    "not: restore into the same kind of database"
+                )
+            kept = _restore_database(unpacked_archive, url, safety_dir or data_dir / "backups", now)
+            written = _restore_files(unpacked_archive.files, data_dir, config_target, now, kept)
+        store = Store(url)
+        try:
+            store.migrate()
+            audit_cli(
+                store.engine,
+                "backup.restore",
+                f"{archive.name} (made {manifest.created_at}); "
+                f"kept aside: {', '.join(str(p) for p in kept) or '-'}",
+            )
+        finally:
+            store.close()
     finally:
-        store.close()
+        lock.release()
     log.info("restored %s into %s; kept aside %s", archive, describe_url(url), kept)
     return RestoreResult(manifest, kept, written)
 

@@ -112,19 +112,20 @@ def run_migrate(args: argparse.Namespace) -> int:
     """Held against a running server: a schema changed under it could break it mid-day (an upgrade's
     install runs this before the server restarts). The server migrates at its next start anyway."""
     from server.store import Store
-    from server.store.lock import ServerAlreadyRunning, ServerLock
+    from server.store.lock import MIGRATE, ServerAlreadyRunning, ServerLock
 
     _data_dir(args)
     url = _database_url(args)
-    lock = ServerLock(url)
+    lock = ServerLock(url, MIGRATE)
     try:
         lock.acquire()
     except ServerAlreadyRunning as exc:
         log.error("%s", exc)
-        log.error(
-            "the schema was left as it is: the server brings it up to date when it starts again "
-            "(sudo systemctl restart khiu-server)"
-        )
+        if exc.by_server:
+            log.error(
+                "the schema was left as it is: the server brings it up to date when it starts again "
+                "(sudo systemctl restart khiu-server)"
+            )
         return ALREADY_RUNNING_EXIT
     store = Store(url)
     try:
@@ -161,8 +162,10 @@ def run_server(args: argparse.Namespace) -> int:
         **mqtt,
         **({} if args.request_lanes is None else {"request_lanes": max(0, args.request_lanes)}),
     )
-    runtime = ServerRuntime(settings, web_app=None if args.no_web else default_web_app(settings))
     stop = threading.Event()
+    runtime = ServerRuntime(
+        settings, web_app=None if args.no_web else default_web_app(settings), on_halt=stop.set
+    )
 
     def request_stop(signum: int, _frame: Any) -> None:
         log.info("signal %s: stopping", signal.Signals(signum).name)
@@ -189,7 +192,7 @@ def run_server(args: argparse.Namespace) -> int:
     log.info("office %s (%s) serving; config %s", config.office.id, config.office.name_th, config_path)
     stop.wait()
     runtime.stop()
-    return 0
+    return ALREADY_RUNNING_EXIT if runtime.halted is not None else 0
 
 
 def _mqtt_settings(args: argparse.Namespace) -> dict[str, Any]:

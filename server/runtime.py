@@ -42,7 +42,7 @@ from server.diskspace import DiskWatch, server_disks
 from server.office import Office
 from server.store import Store
 from server.store.database import WalCheckpointer
-from server.store.lock import ServerLock
+from server.store.lock import LockLost, LockWatch, ServerLock
 from server.survey.mirror import FormMirror
 
 log = logging.getLogger(__name__)
@@ -126,11 +126,16 @@ class ServerRuntime:
         *,
         web_app: WebAppFactory | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        on_halt: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.version = khiu_version()
         self.store = Store(settings.database_url)
         self.lock = ServerLock(settings.database_url)
+        self.lock_watch = LockWatch(self.lock, self._lock_lost)
+        self.halted: LockLost | None = None
+        """Why this server must stop by itself: another server took its lock (`on_halt` was called)."""
+        self._on_halt = on_halt
         self.checkpointer = WalCheckpointer.for_url(settings.database_url)
         self.disk_watch = DiskWatch(lambda: server_disks(settings.data_dir, settings.database_url))
         config = settings.config
@@ -241,6 +246,7 @@ class ServerRuntime:
             self.store.describe(),
         )
         self.disk_watch.start()
+        self.lock_watch.start()
         if self._web_app is not None:
             app = self._web_app(self.office)
             self._web = _WebServer(app, self.settings.http_host, self.settings.http_port)
@@ -303,9 +309,17 @@ class ServerRuntime:
         if self.checkpointer is not None:
             self.checkpointer.stop()
         self.disk_watch.stop()
+        self.lock_watch.stop()
         self.store.close()
         self.lock.release()
         log.info("server stopped")
+
+    def _lock_lost(self, lost: LockLost) -> None:
+        """Another server serves this database now: this one stops rather than number the same tickets
+        (under systemd it then waits, refused, until the other stops)."""
+        self.halted = lost
+        if self._on_halt is not None:
+            self._on_halt()
 
     # ------------------------------------------------------------------------------------------ wiring
 

@@ -16,6 +16,7 @@ import tarfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -33,7 +34,7 @@ from server.backup import (
     verify,
 )
 from server.store import Store
-from server.store.lock import ServerLock
+from server.store.lock import ServerAlreadyRunning, ServerLock
 from server.web.models import AuditEntry
 from tests.fixtures.broker import free_port
 from tests.ops.office_data import OfficeFiles, busy_days, serve_and_rate, table_counts, write_office_files
@@ -238,6 +239,34 @@ def test_restore_refuses_while_the_server_runs(office_files: OfficeFiles) -> Non
         finally:
             holder.kill()
             holder.wait()
+
+
+def test_a_server_started_during_a_restore_waits_for_it(
+    office_files: OfficeFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The restore holds the server's lock from its check to its migrate: a server started meanwhile
+    (systemd retrying, someone typing `khiu server`) is refused, told what it waits for, rather than
+    open a database being replaced under it. Once the restore is done the lock is free."""
+    import server.backup as backup_module
+
+    files = office_files
+    result = backup(url=files.url, data_dir=files.data_dir, config=files.config, to_dir=files.data_dir / "b")
+    refusals: list[ServerAlreadyRunning] = []
+    restore_files = backup_module._restore_files
+
+    def server_starts_meanwhile(*args: Any, **kwargs: Any) -> list[Path]:
+        with pytest.raises(ServerAlreadyRunning) as refused:
+            ServerLock(files.url).acquire()
+        refusals.append(refused.value)
+        return restore_files(*args, **kwargs)
+
+    monkeypatch.setattr(backup_module, "_restore_files", server_starts_meanwhile)
+    restore_into(files, result.path, http_port=None)
+    assert len(refusals) == 1 and not refusals[0].by_server
+    assert '"khiu admin restore" is working on' in str(refusals[0])
+    server = ServerLock(files.url)
+    server.acquire()
+    server.release()
 
 
 def test_old_archives_are_rotated(office_files: OfficeFiles) -> None:

@@ -33,6 +33,7 @@ from common.vocabulary import CounterAction, Outcome, Priority
 from server.runtime import ServerRuntime, ServerSettings
 from server.store.lock import ServerAlreadyRunning
 from tests.fixtures.broker import RunningBroker
+from tests.fixtures.database import lose_server_lock
 from tests.server.mqtt_helpers import Device
 from tests.server.office_helpers import SITE, office_config
 
@@ -345,6 +346,36 @@ def test_a_second_server_on_the_same_database_is_refused_before_it_touches_anyth
         assert third.link.connected
     finally:
         third.stop()
+
+
+def test_a_server_whose_lock_another_server_took_stops(broker: Any, db_url: str, tmp_path: Path) -> None:
+    """PostgreSQL restarted (the session holding the lock ended), or the lock file was removed by hand,
+    and a second server, refused until then, started: the first one stops by itself (`khiu server` then
+    exits 3) rather than number the tickets the second one numbers."""
+    halted = threading.Event()
+    first = ServerRuntime(server_settings(broker, db_url, tmp_path / "first"), on_halt=halted.set)
+    first.lock_watch.interval_s = 0.05
+    first.start()
+    second: ServerRuntime | None = None
+    try:
+        lose_server_lock(db_url)
+        second = ServerRuntime(server_settings(broker, db_url, tmp_path / "second"))
+        second.start()
+        assert halted.wait(10), "the first server was told to stop"
+        assert first.halted is not None and "this server lost its lock" in str(first.halted)
+        first.stop()
+        device = kiosk(broker, "kiosk-4")
+        try:
+            device.send(T.ticket_request("kiosk-4"), TicketRequest(service="reg"))
+            device.wait(lambda: bool(device.on(T.ticket_reply("kiosk-4"))))
+            reply = device.messages(T.ticket_reply("kiosk-4"))[-1]
+            assert isinstance(reply, TicketIssued) and reply.number == "A001", "the second one serves"
+        finally:
+            device.close()
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
 
 
 def test_a_restart_with_fewer_request_lanes_loses_no_request(
