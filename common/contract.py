@@ -448,6 +448,9 @@ class ServerStatus(Message):
     online: bool
     version: str = ""
     business_date: date | None = None
+    instance: str | None = None
+    """This run of the server (a random id for each start, the will's included): a live status of
+    another instance means a second server on the office's broker."""
 
 
 MESSAGE_TYPES: dict[str, type[Message]] = {

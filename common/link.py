@@ -24,6 +24,7 @@ import socket
 import ssl
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,6 +185,8 @@ class MqttLink:
         is sent by `request` or by the on-connect resend, whichever comes first, never by both."""
         self._stopping = threading.Event()
         self._resender: threading.Thread | None = None
+        self.instance = uuid.uuid4().hex
+        """This link's run, named in a server's statuses (`ServerStatus.instance`)."""
         self._status: Message = self._default_status(online=True)
         self._driven = False
         """Run by a `LinkLoop` on the caller's thread instead of paho's thread."""
@@ -299,6 +302,10 @@ class MqttLink:
         if self.connected and self.presence:
             self.publish(self.status_topic, self._status_now(), retain=True)
 
+    def republish_status(self) -> None:
+        """Publish the current status again (for whoever should see it live, not only retained)."""
+        self.set_status(self._status)
+
     def start(self) -> None:
         """Connect in the background; reconnects forever until `stop`."""
         self._connect_async()
@@ -406,11 +413,13 @@ class MqttLink:
         status = self._status
         if isinstance(status, DeviceStatus) and status.online:
             return status.model_copy(update={"boot": boot_mark()})
+        if isinstance(status, ServerStatus) and status.instance is None:
+            return status.model_copy(update={"instance": self.instance})
         return status
 
     def _default_status(self, *, online: bool) -> Message:
         if self.role is DeviceRole.server:
-            return ServerStatus(online=online, version=self.version)
+            return ServerStatus(online=online, version=self.version, instance=self.instance)
         return DeviceStatus(device=self.device_id, role=self.role, online=online, version=self.version)
 
     def _send_pending_one(

@@ -73,6 +73,7 @@ from server.views import (
     CaseView,
     ClockStep,
     CounterPanel,
+    OtherServer,
     RecentCall,
     SharedDevice,
     board_state_message,
@@ -321,6 +322,8 @@ class Office:
         self._live_boots: dict[str, dict[str, dt.datetime]] = {}
         """Per device, the boots its live statuses came from lately, and when each was last seen."""
         self._last_boot: dict[str, str] = {}
+        self.other_servers: dict[str, OtherServer] = {}
+        """Other servers seen on the broker (`notice_server_status`), by instance; replaced whole."""
         self.shared_devices: dict[str, SharedDevice] = {}
         """Device ids that more than one machine connects as (`_notice_boot`); replaced whole by the
         sequencer, so any thread may read it."""
@@ -439,6 +442,31 @@ class Office:
             self.broker_lost_at = None
         elif self.broker_lost_at is None:
             self.broker_lost_at = self._clock()
+
+    def notice_server_status(self, status: ServerStatus) -> bool:
+        """A live `server.status` of another instance than this server's came (the thread that runs the
+        connections). True the first time that instance is seen online: it should see this one's too."""
+        instance = status.instance or "?"
+        now = self._clock()
+        known = self.other_servers.get(instance)
+        if known is None and not status.online:
+            return False
+        first = known is None
+        if first:
+            log.error(
+                "another Khiu server (version %s, instance %s) is online on this broker with this server's "
+                "account: its request lanes answer kiosks from a database of its own. Stop it, or give it "
+                "a broker of its own",
+                status.version or "?",
+                instance[:8],
+            )
+        if known is None:
+            seen = OtherServer(instance, status.version, now, now, online=True)
+        else:
+            last_online = now if status.online else known.last_online
+            seen = OtherServer(instance, status.version, known.since, last_online, status.online)
+        self.other_servers = {**self.other_servers, instance: seen}
+        return first
 
     def republish(self) -> None:
         """Publish every retained state again (the broker came back without its retained messages)."""

@@ -207,6 +207,8 @@ class ServerRuntime:
         for lane in self.lanes:
             for topic_filter in shared:
                 lane.subscribe(topic_filter, self._inbound, share_group=self._share_group)
+        # Live statuses of another instance: a second server on this broker (`_server_status`).
+        self.link.subscribe(topics.server_status(), self._server_status)
         # The main session of an earlier version (or of a server run without lanes) holds these.
         self.link.unsubscribe_on_connect(shared)
         if port_open(self.settings.mqtt_host, self.settings.mqtt_port):
@@ -325,6 +327,18 @@ class ServerRuntime:
 
     def _inbound(self, inbound: Inbound) -> None:
         self.office.receive(inbound.topic, inbound.payload, retain=inbound.retain)
+
+    def _server_status(self, inbound: Inbound) -> None:
+        """A `server.status` as it was published (not the one the broker kept, which may be of a server
+        long gone): another instance online means two servers serve this office. The first time, this
+        one's status goes out again, so that the other, which found it only retained, sees it live too."""
+        if inbound.retain:
+            return
+        status = inbound.decode(expect=(ServerStatus,))
+        if not isinstance(status, ServerStatus) or status.instance == self.link.instance:
+            return
+        if self.office.notice_server_status(status):
+            self.link.republish_status()
 
     def _publish(self, topic: str, payload: bytes, retain: bool) -> None:
         # The stored reply of a resend must go out byte for byte.

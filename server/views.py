@@ -290,6 +290,28 @@ class SharedDevice:
     last: dt.datetime
 
 
+OTHER_SERVER_WINDOW = dt.timedelta(minutes=10)
+"""Another server seen online within this is still said: two servers on one client id take turns, each
+connection ending the other's, so each one's status goes offline and online again."""
+
+
+@dataclass(frozen=True, slots=True)
+class OtherServer:
+    """A second server on the office's broker (another machine or process given the server's account,
+    on a database of its own): seen as live statuses of another `ServerStatus.instance`. Its request
+    lanes take requests of their own, and its main connection may end this one's, so kiosks can get
+    numbers this server never gave; the two databases hold different days."""
+
+    instance: str
+    version: str
+    since: dt.datetime
+    last_online: dt.datetime
+    online: bool
+
+    def shown(self, now: dt.datetime) -> bool:
+        return self.online or now - self.last_online <= OTHER_SERVER_WINDOW
+
+
 BUDDHIST_ERA_OFFSET = dt.timedelta(days=BE_OFFSET * 365.2425)
 """How far a year typed in the Buddhist Era puts a clock ahead."""
 

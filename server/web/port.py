@@ -23,6 +23,7 @@ from server.views import (
     CaseView,
     ClockStep,
     CounterPanel,
+    OtherServer,
     SharedDevice,
     wrong_year,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "ConsoleOffice",
     "CounterPanel",
     "CounterReply",
+    "OtherServer",
     "SharedDevice",
     "wrong_year",
 ]
@@ -75,6 +77,11 @@ class ConsoleOffice(Protocol):
     @property
     def shared_devices(self) -> Mapping[str, SharedDevice]:
         """Device ids that more than one machine connects as, lately or still."""
+        ...
+
+    @property
+    def other_servers(self) -> Mapping[str, OtherServer]:
+        """Other servers seen online on the office's broker, by instance."""
         ...
 
     def counter_command(self, counter: str, command: CounterCommand) -> Future[CounterReply]:

@@ -28,7 +28,7 @@ from broker_config.devices import list_devices
 from broker_config.files import BrokerFiles
 from common.cli import main
 from common.config import load_config
-from common.contract import BootMark, DeviceStatus, TicketIssued, TicketRequest
+from common.contract import BootMark, DeviceStatus, ServerStatus, TicketIssued, TicketRequest
 from common.topics import Topics
 from common.vocabulary import DeviceRole, Lang
 from server.office import Office
@@ -551,6 +551,39 @@ def test_devices_get_credentials_shown_once(admin: TestClient, tmp_path: Path) -
     assert bad.status_code == 400 and "a-z" in bad.text
     removed = admin.post("/admin/devices/kiosk-1/remove", data={"csrf_token": token}, follow_redirects=True)
     assert removed.status_code == 200 and list_devices(files) == []
+
+
+def test_another_server_on_the_broker_is_said_in_red_until_it_has_been_gone_a_while(
+    app: FastAPI, manager: TestClient, users: dict[Role, str], office: Office, clock: Clock
+) -> None:
+    """A second server with the office server's broker account: the today page says so in red, with
+    what to do, and /health names it; it stays said ten minutes after it went offline (two servers on
+    one client id take turns going offline), then goes."""
+
+    def live() -> str:
+        return html.unescape(manager.get("/dashboard/today.json").json()["html"])
+
+    other = "9f3c" * 8
+    with TestClient(app) as anyone:
+        assert "มีเซิร์ฟเวอร์ Khiu อีกตัว" not in live()
+        assert not office.notice_server_status(ServerStatus(online=False, version="0.9.1", instance=other))
+        assert office.notice_server_status(ServerStatus(online=True, version="0.9.1", instance=other))
+        assert not office.notice_server_status(ServerStatus(online=True, version="0.9.1", instance=other))
+        page = live()
+        assert '<span class="alert danger">มีเซิร์ฟเวอร์ Khiu อีกตัว (รุ่น 0.9.1) ใช้โบรกเกอร์ของสำนักงาน' in page
+        assert "ให้หยุดเซิร์ฟเวอร์ตัวนั้น" in page
+        since = clock.now.isoformat()
+        expected = {"code": "server_duplicate", "instance": other, "version": "0.9.1", "since": since}
+        assert expected in anyone.get("/health").json()["problems"]
+
+        office.notice_server_status(ServerStatus(online=False, version="0.9.1", instance=other))
+        clock.advance(minutes=9)
+        log_in(manager, users[Role.manager])
+        assert "มีเซิร์ฟเวอร์ Khiu อีกตัว" in live()
+        clock.advance(minutes=2)
+        log_in(manager, users[Role.manager])
+        assert "มีเซิร์ฟเวอร์ Khiu อีกตัว" not in live()
+        assert all(p["code"] != "server_duplicate" for p in anyone.get("/health").json()["problems"])
 
 
 def test_two_machines_sharing_a_device_id_are_said_in_red_until_they_stop(

@@ -378,6 +378,54 @@ def test_a_server_whose_lock_another_server_took_stops(broker: Any, db_url: str,
             second.stop()
 
 
+def test_two_servers_on_one_broker_each_say_the_other(broker: Any, db_url: str, tmp_path: Path) -> None:
+    """A second server with its own database given the office server's broker account (a laptop, a
+    test install): its lanes take kiosks' requests of their own. Neither can tell which is right, so
+    each says the other is there; a server restarted on its own database is not taken for another."""
+    first = ServerRuntime(server_settings(broker, db_url, tmp_path / "first"))
+    first.start()
+    second: ServerRuntime | None = None
+    try:
+        same = first.settings.mqtt_client_id
+        restarted = ServerRuntime(server_settings(broker, db_url, tmp_path / "first", client_id=same))
+        first.stop()  # the same server, restarted: the broker keeps the old one's status (offline)
+        first = restarted
+        first.start()
+        watcher = kiosk(broker, "kiosk-5")
+        watcher.client.subscribe(T.server_status(), qos=1)
+        try:
+            watcher.wait(lambda: bool(watcher.on(T.server_status())))
+            own = watcher.messages(T.server_status())[-1]
+            assert isinstance(own, ServerStatus) and own.online and own.instance == first.link.instance
+        finally:
+            watcher.close()
+        assert first.office.other_servers == {}, "neither its own status nor the old one's counts"
+
+        elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+        second = ServerRuntime(server_settings(broker, elsewhere, tmp_path / "second"))
+        second.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (
+            first.office.other_servers and second.office.other_servers
+        ):
+            time.sleep(0.05)
+        assert list(first.office.other_servers) == [second.link.instance]
+        assert list(second.office.other_servers) == [first.link.instance], "it saw the first one live"
+        assert first.office.other_servers[second.link.instance].online
+
+        second.stop()
+        second = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and next(iter(first.office.other_servers.values())).online:
+            time.sleep(0.05)
+        (gone,) = first.office.other_servers.values()
+        assert not gone.online and gone.version == first.version
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+
+
 def test_a_restart_with_fewer_request_lanes_loses_no_request(
     broker: Any, db_url: str, tmp_path: Path
 ) -> None:

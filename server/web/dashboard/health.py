@@ -53,6 +53,15 @@ def health_check(request: Request) -> Response:
         problems.append(
             {"code": "clock_set", "at": _iso(step.at), "seconds": round(step.step.total_seconds())}
         )
+    for other in dashboard.other_servers(web):
+        problems.append(
+            {
+                "code": "server_duplicate",
+                "instance": other.instance,
+                "version": other.version,
+                "since": _iso(other.since),
+            }
+        )
     for shared in dashboard.shared_devices(web):
         problems.append({"code": "device_shared", "device": shared.device, "since": _iso(shared.since)})
     failing = any(p["code"] in FAILING for p in problems)

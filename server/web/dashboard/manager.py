@@ -126,6 +126,7 @@ def _today_context(request: Request, dashboard: Dashboard) -> dict[str, Any]:
         "clock_step": _clock_steps_text(dashboard.clock_steps_today(web), lang),
         "clock_wrong": _wrong_year_text(now, lang),
         "devices_shared": [_device_label(s.device, devices) for s in dashboard.shared_devices(web)],
+        "other_servers": dashboard.other_servers(web),
         "devices_offline": sum(1 for d in devices if d.online is False),
         "printer_problems": sum(1 for d in devices if d.printer_problem),
         "counters_open": sum(1 for c in queue.counters if c.open),

@@ -40,7 +40,7 @@ from server.web.dashboard.backups import BackupAlert, backup_alert
 from server.web.dashboard.jobs import ExportJobs
 from server.web.dashboard.live import LiveQueue, live_queue
 from server.web.dashboard.officefile import OfficeFile
-from server.web.port import SHARED_DEVICE_WINDOW, ClockStep, SharedDevice
+from server.web.port import SHARED_DEVICE_WINDOW, ClockStep, OtherServer, SharedDevice
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +167,12 @@ class Dashboard:
         now = web.now()
         shared = web.office.shared_devices.values()
         return sorted((s for s in shared if now - s.last <= SHARED_DEVICE_WINDOW), key=lambda s: s.device)
+
+    @staticmethod
+    def other_servers(web: WebContext) -> list[OtherServer]:
+        """Other servers online on the office's broker now or in the last minutes, first seen first."""
+        now = web.now()
+        return sorted((s for s in web.office.other_servers.values() if s.shown(now)), key=lambda s: s.since)
 
     def backup_alert(self, *, now: dt.datetime) -> BackupAlert | None:
         """What the today page says of the office's backups, from the audit log."""

@@ -109,6 +109,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The server's clock reads the year {year}, before this system existed: every ticket, report and "
         "survey is dated wrong. Set the clock right",
     ),
+    "server_duplicate": (
+        "มีเซิร์ฟเวอร์ Khiu อีกตัว (รุ่น {version}) ใช้โบรกเกอร์ของสำนักงานด้วยบัญชีของเครื่องแม่ข่าย (ตั้งแต่ {when}) "
+        "ตู้กดบัตรคิวอาจได้หมายเลขจากเซิร์ฟเวอร์นั้น ซึ่งเก็บไว้ในฐานข้อมูลของตัวเอง ให้หยุดเซิร์ฟเวอร์ตัวนั้น "
+        "หรือให้ใช้โบรกเกอร์ของตัวเอง",
+        "Another Khiu server (version {version}) is using the office's broker with the server's account "
+        "(since {when}). Kiosks may get numbers from it, kept in a database of its own. Stop that server, "
+        "or give it a broker of its own",
+    ),
     "device_shared": (
         "มีมากกว่าหนึ่งเครื่องเชื่อมต่อด้วยชื่ออุปกรณ์ {device} (คัดลอกการ์ด SD หรือไฟล์ตั้งค่ามาหรือไม่): "
         "เครื่องหนึ่งต่อเข้ามาอีกเครื่องก็หลุด และคำตอบอาจไปถึงผิดเครื่อง ให้ลงทะเบียนแต่ละเครื่องด้วยชื่อของตัวเอง "
