@@ -40,11 +40,14 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from server.diskspace import storage_full
 from server.retention import AdminError, audit_cli, common_options, config_path, database_url, use_data_dir
+
+if TYPE_CHECKING:
+    from server.store.lock import ServerLock
 
 log = logging.getLogger(__name__)
 
@@ -664,18 +667,26 @@ def _check_revision(manifest: Manifest) -> None:
 # ------------------------------------------------------------------------------------------------ restore
 
 
-def server_running(url: str, *, http_port: int | None = DEFAULT_HTTP_PORT) -> list[str]:
+def server_running(
+    url: str, *, http_port: int | None = DEFAULT_HTTP_PORT, take: ServerLock | None = None
+) -> list[str]:
     """Why we think the office server is running now (empty: it is not): a server holds the database's
     lock (server/store/lock.py; on PostgreSQL, one on another machine too), its systemd unit is active,
-    something listens on its web port, or another process has the SQLite file open."""
+    something listens on its web port, or another process has the SQLite file open. With `take`, that
+    lock is taken and kept when it is free (a restore holds it while it works), not only looked at."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from server.store.database import is_sqlite
-    from server.store.lock import lock_holder
+    from server.store.lock import ServerAlreadyRunning, lock_holder
 
     reasons: list[str] = []
     try:
-        holder = lock_holder(url)
+        holder = lock_holder(url) if take is None else None
+        if take is not None:
+            try:
+                take.acquire()
+            except ServerAlreadyRunning as exc:
+                holder = str(exc)
     except (OSError, SQLAlchemyError) as exc:  # the restore itself says what is wrong with the database
         log.debug("could not look for the server's lock: %s", exc)
     else:
@@ -760,11 +771,9 @@ def restore(
 ) -> RestoreResult:
     """Restore an archive over this office. Checks the archive and that the server is stopped first
     (`force` skips the latter); keeps what it replaces; migrates the restored database."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from server.store import Store
     from server.store.database import describe_url, is_sqlite
-    from server.store.lock import RESTORE, ServerAlreadyRunning, ServerLock
+    from server.store.lock import RESTORE, ServerLock
 
     now = now or dt.datetime.now(dt.UTC)
     stage = _sqlite_path(url).parent if is_sqlite(url) else None
@@ -777,18 +786,12 @@ def restore(
         with unpacked(archive, work_dir=stage) as unpacked_archive:
             manifest = unpacked_archive.manifest
             if not force:
-                reasons = server_running(url, http_port=http_port)
+                reasons = server_running(url, http_port=http_port, take=lock)
                 if reasons:
                     raise BackupError(
                         "เครื่องแม่ข่ายยังทำงานอยู่ หยุดก่อนกู้คืน / the server seems to be running; stop it "
                         "first (or pass --force): " + "; ".join(reasons)
                     )
-                try:
-                    lock.acquire()
-                except ServerAlreadyRunning as exc:  # started since the check
-                    raise BackupError(f"เครื่องแม่ข่ายเพิ่งเริ่มทำงาน / {exc}") from None
-                except (OSError, SQLAlchemyError) as exc:  # the restore itself says what is wrong
-                    log.debug("could not take the server's lock for the restore: %s", exc)
             if (manifest.database == "sqlite") != is_sqlite(url):
                 raise BackupError(
                     f"the archive holds a {manifest.database} database, the target {describe_url(url)} is "

@@ -451,8 +451,7 @@ class Office:
         known = self.other_servers.get(instance)
         if known is None and not status.online:
             return False
-        first = known is None
-        if first:
+        if known is None:
             log.error(
                 "another Khiu server (version %s, instance %s) is online on this broker with this server's "
                 "account: its request lanes answer kiosks from a database of its own. Stop it, or give it "
@@ -460,13 +459,12 @@ class Office:
                 status.version or "?",
                 instance[:8],
             )
-        if known is None:
             seen = OtherServer(instance, status.version, now, now, online=True)
         else:
             last_online = now if status.online else known.last_online
             seen = OtherServer(instance, status.version, known.since, last_online, status.online)
         self.other_servers = {**self.other_servers, instance: seen}
-        return first
+        return known is None
 
     def republish(self) -> None:
         """Publish every retained state again (the broker came back without its retained messages)."""
