@@ -99,11 +99,13 @@ class CpuShare:
     devices_us: float
     steal_percent: float | None = None
     """The share of the machine's CPU time its host took meanwhile (None: not known)."""
+    devices: str = "the devices' links"
+    """What this process ran as the devices."""
 
     def __str__(self) -> str:
         text = (
             f"server {self.server_us:,.0f} µs, Mosquitto {self.broker_us:,.0f} µs, "
-            f"the devices' links {self.devices_us:,.0f} µs"
+            f"{self.devices} {self.devices_us:,.0f} µs"
         )
         if self.steal_percent is not None:
             text += f" (the host took {self.steal_percent:.0f} % of the CPU)"
@@ -113,7 +115,8 @@ class CpuShare:
 class CpuMeter:
     """CPU used by the office's server, its Mosquitto and this process since the meter was made."""
 
-    def __init__(self, office: BenchOffice) -> None:
+    def __init__(self, office: BenchOffice, *, devices: str = "the devices' links") -> None:
+        self._devices = devices
         self._pids = (office.server.pid, office.broker.pid)
         self._steal = StealMeter()
         self._start = self._read()
@@ -127,7 +130,7 @@ class CpuMeter:
         server, broker, devices = (
             (now - then) / max(units, 1) * 1e6 for now, then in zip(self._read(), self._start, strict=True)
         )
-        return CpuShare(server, broker, devices, self._steal.percent())
+        return CpuShare(server, broker, devices, self._steal.percent(), self._devices)
 
 
 def free_port() -> int:
