@@ -107,25 +107,6 @@ class Requester:
         return self.outstanding
 
 
-def run_threads(count: int, target: Callable[[int], None]) -> None:
-    """Run `target(i)` for i in range(count) on threads and wait for all (re-raising the first error)."""
-    errors: list[BaseException] = []
-
-    def guarded(i: int) -> None:
-        try:
-            target(i)
-        except BaseException as exc:  # reported to the caller below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=guarded, args=(i,), daemon=True) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-
-
 class _TurnLoop(LinkLoop):
     """A `LinkLoop` that runs `after` at the end of every turn."""
 
