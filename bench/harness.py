@@ -89,6 +89,10 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+DEVICE_LINKS = "the devices' links"
+"""What a `CpuShare` calls the benchmark's own process unless told otherwise."""
+
+
 @dataclass(frozen=True, slots=True)
 class CpuShare:
     """CPU per unit of work (ticket) of the server, Mosquitto and this process (the devices' load
@@ -99,7 +103,7 @@ class CpuShare:
     devices_us: float
     steal_percent: float | None = None
     """The share of the machine's CPU time its host took meanwhile (None: not known)."""
-    devices: str = "the devices' links"
+    devices: str = DEVICE_LINKS
     """What this process ran as the devices."""
 
     def __str__(self) -> str:
@@ -115,7 +119,7 @@ class CpuShare:
 class CpuMeter:
     """CPU used by the office's server, its Mosquitto and this process since the meter was made."""
 
-    def __init__(self, office: BenchOffice, *, devices: str = "the devices' links") -> None:
+    def __init__(self, office: BenchOffice, *, devices: str = DEVICE_LINKS) -> None:
         self._devices = devices
         self._pids = (office.server.pid, office.broker.pid)
         self._steal = StealMeter()

@@ -7,7 +7,6 @@ import dataclasses
 import re
 import socket
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,8 +15,8 @@ from bench import bare
 from bench.bench_ticket_round_trip import issued_numbers
 from bench.clients import Answer
 from bench.harness import start_office
+from bench.responder import canned_reply
 from common.contract import TicketIssued, TicketRejected
-from common.vocabulary import Priority
 from server.simulation.summary import numbering_problems
 
 
@@ -69,18 +68,7 @@ def test_bare_kiosks_take_gapless_tickets_and_a_wrong_password_is_refused(tmp_pa
 
 
 def test_a_round_trip_refused_by_the_server_is_not_timed() -> None:
-    now = datetime.now(UTC)
-    issued = TicketIssued(
-        request_id=uuid.uuid4(),
-        ticket_id="t1",
-        number="A001",
-        service="elderly-allowance",
-        priority=Priority.none,
-        issued_at=now,
-        business_date=now.date(),
-        waiting_ahead=0,
-        estimated_wait_min=0,
-    )
+    issued = TicketIssued.model_validate(canned_reply("elderly-allowance"))  # number A001
     refused = TicketRejected(
         request_id=uuid.uuid4(), code="daily_cap_reached", message_th="หมด", message_en="Run out."
     )
