@@ -6,7 +6,8 @@ that takes little of the two cores, as in an office, where each kiosk runs on it
 server has its machine to itself and its broker. The same levels then run with the kiosks' real links
 (`common.link.MqttLink`, outbox and all) on the same two cores, measured from just before the kiosk
 writes the request to its outbox to the reply's arrival: what the machine gives when it also runs the
-ten kiosks' own software."""
+ten kiosks' own software. Their ten-kiosk row is held to the same target, a harder test than an office
+sets."""
 
 from __future__ import annotations
 
@@ -256,7 +257,7 @@ def run(ctx: BenchContext) -> BenchResult:
             meter = CpuMeter(office)
             result = links.closed_loop(level, seconds)
             link_shares[level] = meter.per(len(result.latencies))
-            figures += level_figures(f"{level} {LINKS}", result, target=False)
+            figures += level_figures(f"{level} {LINKS}", result, target=level == 10)
             data[f"links_{level}"] = {**result.as_dict(), "cpu_us_per_ticket": asdict(link_shares[level])}
         if 10 in link_shares:
             figures.append(Figure(f"10 {LINKS}: CPU per ticket", str(link_shares[10])))
@@ -359,13 +360,14 @@ def run(ctx: BenchContext) -> BenchResult:
         "every change capped the loop (its row). With the kiosks' real links on the same two cores "
         + (
             f"(server {ten_links.server_us:,.0f} µs, Mosquitto {ten_links.broker_us:,.0f} µs and the links "
-            f"{ten_links.devices_us:,.0f} µs a ticket) "
+            f"{ten_links.devices_us:,.0f} µs a ticket) the links take "
+            f"{ten_links.devices_us / ten_links.server_us:.0%} of the server's CPU a ticket, "
             if ten_links is not None
             else ""
         )
-        + "the links take about as much CPU a ticket as the server, the two cores are full, and the "
-        "round trip is the server's and its load generator's together; in an office those links run "
-        "on the kiosks' own CPUs. Below the limit, the paced row, ten kiosk links at "
+        + "the two cores are full, and the round trip is the server's and its load generator's "
+        "together; in an office those links run on the kiosks' own CPUs. Below the limit, the paced "
+        "row, ten kiosk links at "
         f"{10 * PACED_PER_KIOSK:g} tickets/s in all: p50 / p99 {paced.p50:.2f} / {paced.p99:.2f} ms."
     )
     return BenchResult(
