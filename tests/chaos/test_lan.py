@@ -32,6 +32,9 @@ def connect_packet(client_id: str, protocol: int) -> bytes:
             sent.append(bytes(data))
             return len(data)
 
+        def close(self) -> None:
+            """paho closes its socket when the client is collected."""
+
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol)
     client.username_pw_set("kiosk-1", "secret")
     client.will_set("khiu/x/device/kiosk-1/status", b"{}", qos=1, retain=True)
