@@ -361,7 +361,7 @@ def run(ctx: BenchContext) -> BenchResult:
         + (
             f"(server {ten_links.server_us:,.0f} µs, Mosquitto {ten_links.broker_us:,.0f} µs and the links "
             f"{ten_links.devices_us:,.0f} µs a ticket) the links take "
-            f"{ten_links.devices_us / ten_links.server_us:.0%} of the server's CPU a ticket, "
+            f"{100 * ten_links.devices_us / ten_links.server_us:.0f} % of the server's CPU a ticket, "
             if ten_links is not None
             else ""
         )
