@@ -680,9 +680,11 @@ def server_running(
     from server.store.lock import ServerAlreadyRunning, lock_holder
 
     reasons: list[str] = []
+    holder: str | None = None
     try:
-        holder = lock_holder(url) if take is None else None
-        if take is not None:
+        if take is None:
+            holder = lock_holder(url)
+        else:
             try:
                 take.acquire()
             except ServerAlreadyRunning as exc:
